@@ -1,0 +1,42 @@
+"""Engines and per-call sessions (SQLAlchemy 1.4 with the 2.0-style API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine (connection pool) per database URL for the life of the process."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, future=True, pool_pre_ping=True)
+
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    # Wait for a writer instead of failing at once with "database is locked".
+    engine = create_engine(url, future=True, connect_args={"timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run while a writer commits.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session for one unit of work: committed on success, rolled back on error."""
+    with Session(engine_for(url), future=True) as session, session.begin():
+        yield session

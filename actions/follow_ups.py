@@ -1,0 +1,104 @@
+"""Follow-ups that refer to the previous answer: "tell me more", "what about CHOM?",
+"tell me more about the first one", "which of those is for research?"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.conversation import (
+    LAST_TOPIC,
+    items_named,
+    latest_text,
+    listed_items,
+    referenced_position,
+)
+from actions.guidance import offer_topics
+from actions.knowledge_base import ItemInfo, default_knowledge_base
+
+# Words that carry no filter meaning in "which of those is best for research?".
+_FILLER = set(
+    """which what of those these them they one ones is are was for the a an best good better most
+    more suits suit suited fit fits relevant someone somebody me i my if to in at with about would
+    should do does work working useful helps help interested matters matter who""".split()
+)
+
+
+class ActionAnswerFollowUp(Action):
+    """A named thing, else a position in the last list, else more on the last topic."""
+
+    def name(self) -> str:
+        return "action_answer_follow_up"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        kb = default_knowledge_base()
+        named = items_named(tracker, kb)
+        if named:
+            return self._answer_item(dispatcher, kb, named[0])
+
+        position = referenced_position(latest_text(tracker))
+        listed = listed_items(tracker, kb)
+        if position is not None and listed:
+            if position >= len(listed):
+                names = ", ".join(f"{n}) {item.name}" for n, item in enumerate(listed, 1))
+                dispatcher.utter_message(text=f"I only listed {len(listed)}: {names}.")
+                return []
+            return self._answer_item(dispatcher, kb, listed[position])
+
+        last_topic = tracker.get_slot(LAST_TOPIC)
+        topic = kb.topic(last_topic) if last_topic else None
+        if topic is None:
+            offer_topics(dispatcher, "Happy to say more. About which topic?")
+            return []
+        dispatcher.utter_message(text=replies.more_answer(topic))
+        return []
+
+    @staticmethod
+    def _answer_item(dispatcher, kb, item: ItemInfo) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=replies.item_answer(item, kb.topic(item.topic)))
+        return [SlotSet(LAST_TOPIC, item.topic)]
+
+
+class ActionAnswerWhichOfThose(Action):
+    """Filters the items of the previous answer by what the learner cares about."""
+
+    def name(self) -> str:
+        return "action_answer_which_of_those"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        kb = default_knowledge_base()
+        listed = listed_items(tracker, kb)
+        if not listed:
+            offer_topics(dispatcher, "Which list do you mean? Ask me about a topic first.")
+            return []
+        words = [
+            word
+            for word in re.findall(r"[a-z&'-]+", latest_text(tracker).lower())
+            if word not in _FILLER
+        ]
+        matches = [item for item in listed if _matches(item, words)]
+        wanted = " ".join(words) or "that"
+        dispatcher.utter_message(text=replies.filtered_items_answer(matches, listed, wanted))
+        return []
+
+
+def _matches(item: ItemInfo, words: list[str]) -> bool:
+    vocabulary = set(item.tags) | set(re.findall(r"[a-z&'-]+", item.full_name.lower()))
+    vocabulary |= {tag_word for tag in item.tags for tag_word in tag.split()}
+    stems = {word.rstrip("s") for word in vocabulary}
+    return any(word in vocabulary or word.rstrip("s") in stems for word in words)

@@ -1,0 +1,195 @@
+"""Read-only queries over the knowledge base. Every call opens its own short session and returns
+plain dataclasses, so nothing handed to an action is tied to a database session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from actions.db import session_scope
+from actions.kb_loader import ensure_knowledge_base
+from actions.kb_schema import (
+    Fact,
+    Item,
+    ItemAlias,
+    PathStep,
+    RelatedTopic,
+    Source,
+    Topic,
+    TopicItem,
+)
+from actions.settings import load_settings
+
+
+@dataclass(frozen=True)
+class SourcedText:
+    text: str
+    source: str  # the source document's title
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    name: str
+    full_name: str
+    kind: str
+    topic: str
+    description: str
+    tags: Sequence[str]
+    source: str
+
+    @property
+    def heading(self) -> str:
+        if self.name.lower() in self.full_name.lower():  # "HIPAA (United States ...)"
+            return self.full_name
+        return f"{self.name} ({self.full_name})"
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    key: str
+    title: str
+    summary: str
+    facts: list[SourcedText]
+    more: list[SourcedText]
+    items: list[ItemInfo]
+    related: list[TopicRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PathStepInfo:
+    position: int
+    title: str
+    text: str
+    topic: str
+    source: str
+
+
+class KnowledgeBase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def topics(self) -> list[TopicRef]:
+        with session_scope(self.url) as session:
+            rows = session.execute(select(Topic.key, Topic.title).order_by(Topic.position))
+            return [TopicRef(key, title) for key, title in rows]
+
+    def topic(self, key: str) -> TopicInfo | None:
+        with session_scope(self.url) as session:
+            topic = session.get(Topic, key)
+            if topic is None:
+                return None
+            fact_rows = session.execute(
+                select(Fact.text, Fact.is_more, Source.title)
+                .join(Source, Fact.source_key == Source.key)
+                .where(Fact.topic_key == key)
+                .order_by(Fact.is_more, Fact.position)
+            ).all()
+            item_names = session.execute(
+                select(TopicItem.item_name)
+                .where(TopicItem.topic_key == key)
+                .order_by(TopicItem.position)
+            ).scalars()
+            related = session.execute(
+                select(Topic.key, Topic.title)
+                .join(RelatedTopic, RelatedTopic.related_key == Topic.key)
+                .where(RelatedTopic.topic_key == key)
+                .order_by(RelatedTopic.position)
+            ).all()
+            return TopicInfo(
+                key=topic.key,
+                title=topic.title,
+                summary=topic.summary,
+                facts=[SourcedText(text, src) for text, more, src in fact_rows if not more],
+                more=[SourcedText(text, src) for text, more, src in fact_rows if more],
+                items=self._items(session, list(item_names)),
+                related=[TopicRef(k, t) for k, t in related],
+            )
+
+    def item(self, name: str) -> ItemInfo | None:
+        with session_scope(self.url) as session:
+            found = self._items(session, [name])
+            return found[0] if found else None
+
+    def resolve(self, mention: str) -> ItemInfo | None:
+        """The item a name or alias refers to, whatever its case; None if it names nothing."""
+        with session_scope(self.url) as session:
+            name = session.execute(
+                select(ItemAlias.item_name).where(ItemAlias.alias == mention.strip().lower())
+            ).scalar_one_or_none()
+            return self._items(session, [name])[0] if name else None
+
+    def items_in_text(self, text: str) -> list[ItemInfo]:
+        """Items named anywhere in `text` (whole words, longest alias first, no overlaps)."""
+        lowered = text.lower()
+        with session_scope(self.url) as session:
+            aliases = session.execute(select(ItemAlias.alias, ItemAlias.item_name)).all()
+            taken: list[range] = []
+            found: list[tuple] = []
+            for alias, name in sorted(aliases, key=lambda row: -len(row[0])):
+                for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", lowered):
+                    span = range(match.start(), match.end())
+                    if any(span.start < other.stop and other.start < span.stop for other in taken):
+                        continue
+                    taken.append(span)
+                    found.append((match.start(), name))
+            names = list(dict.fromkeys(name for _, name in sorted(found)))
+            return self._items(session, names)
+
+    def path(self) -> list[PathStepInfo]:
+        with session_scope(self.url) as session:
+            rows = session.execute(
+                select(PathStep, Source.title)
+                .join(Source, PathStep.source_key == Source.key)
+                .order_by(PathStep.position)
+            ).all()
+            return [
+                PathStepInfo(step.position, step.title, step.text, step.topic_key, source)
+                for step, source in rows
+            ]
+
+    @staticmethod
+    def _items(session, names: Iterable[str]) -> list[ItemInfo]:
+        names = list(names)
+        if not names:
+            return []
+        rows = session.execute(
+            select(Item, Source.title)
+            .join(Source, Item.source_key == Source.key)
+            .where(Item.name.in_(names))
+        ).all()
+        by_name = {
+            item.name: ItemInfo(
+                name=item.name,
+                full_name=item.full_name,
+                kind=item.kind,
+                topic=item.topic_key,
+                description=item.description,
+                tags=tuple(tag for tag in item.tags.split("|") if tag),
+                source=source,
+            )
+            for item, source in rows
+        }
+        return [by_name[name] for name in names if name in by_name]
+
+
+def default_knowledge_base() -> KnowledgeBase:
+    """The configured knowledge base, built first if it is missing or older than its files."""
+    settings = load_settings()
+    return _knowledge_base_at(settings.knowledge_db_url, str(settings.knowledge_dir))
+
+
+@cache
+def _knowledge_base_at(url: str, directory: str) -> KnowledgeBase:
+    ensure_knowledge_base(url, Path(directory))
+    return KnowledgeBase(url)

@@ -1,0 +1,29 @@
+"""Configuration from environment variables, read in one place.
+
+Values are read on each call (not at import) so tests and operators can point a running
+process's next lookup elsewhere simply by setting the variable before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_db_url: str  # rebuildable content built from knowledge/
+    knowledge_dir: Path  # the human-editable YAML the knowledge base is built from
+
+
+def load_settings() -> Settings:
+    var_dir = Path(os.environ.get("COACH_VAR_DIR", PROJECT_ROOT / "var"))
+    return Settings(
+        knowledge_db_url=os.environ.get(
+            "KNOWLEDGE_DB_URL", f"sqlite:///{var_dir / 'knowledge.db'}"
+        ),
+        knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")),
+    )

@@ -1,0 +1,104 @@
+"""One action per knowledge-base topic: action_answer_<topic> answers ask_<topic>.
+
+When the question names exactly one thing the topic covers ("is the CCRP worth it?"), the answer is
+about that thing; otherwise it is the topic's overview.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies
+from actions.conversation import LAST_TOPIC, LISTED_ITEMS, items_named
+from actions.knowledge_base import default_knowledge_base
+
+
+class TopicAnswerAction(Action):
+    topic: str = ""
+
+    def name(self) -> str:
+        return f"action_answer_{self.topic}"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        kb = default_knowledge_base()
+        topic = kb.topic(self.topic)
+        covered = {item.name for item in topic.items}
+        named = [
+            item
+            for item in items_named(tracker, kb)
+            if item.topic == self.topic or item.name in covered
+        ]
+        if len(named) == 1:
+            dispatcher.utter_message(text=replies.item_answer(named[0], topic))
+        else:
+            path = kb.path() if self.topic == "career_path" else ()
+            dispatcher.utter_message(text=replies.topic_answer(topic, path))
+        return [
+            SlotSet(LAST_TOPIC, self.topic),
+            SlotSet(LISTED_ITEMS, [item.name for item in topic.items]),
+        ]
+
+
+class ActionAnswerRoleOverview(TopicAnswerAction):
+    topic = "role_overview"
+
+
+class ActionAnswerWorkSettings(TopicAnswerAction):
+    topic = "work_settings"
+
+
+class ActionAnswerScheduleTravel(TopicAnswerAction):
+    topic = "schedule_travel"
+
+
+class ActionAnswerDegrees(TopicAnswerAction):
+    topic = "degrees"
+
+
+class ActionAnswerCertifications(TopicAnswerAction):
+    topic = "certifications"
+
+
+class ActionAnswerExperience(TopicAnswerAction):
+    topic = "experience"
+
+
+class ActionAnswerSkills(TopicAnswerAction):
+    topic = "skills"
+
+
+class ActionAnswerCompliance(TopicAnswerAction):
+    topic = "compliance"
+
+
+class ActionAnswerNetworking(TopicAnswerAction):
+    topic = "networking"
+
+
+class ActionAnswerLeadership(TopicAnswerAction):
+    topic = "leadership"
+
+
+class ActionAnswerStayingCurrent(TopicAnswerAction):
+    topic = "staying_current"
+
+
+class ActionAnswerPersonalBrand(TopicAnswerAction):
+    topic = "personal_brand"
+
+
+class ActionAnswerJobSearch(TopicAnswerAction):
+    topic = "job_search"
+
+
+class ActionAnswerCareerPath(TopicAnswerAction):
+    topic = "career_path"

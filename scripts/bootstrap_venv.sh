@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create the virtualenv with Python 3.10 (Rasa 3.6 supports 3.8-3.10 only) and install the exact
+# pinned dependency set from requirements.lock. Re-running does nothing if the lock is unchanged.
+set -euo pipefail
+venv=${1:-.venv}
+lock=requirements.lock
+stamp="$venv/.lock.sha256"
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.10 "$HOME"/.pyenv/versions/3.10*/bin/python3.10 \
+                   /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+want=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  exit 0
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! python=$(find_python); then
+    cat >&2 <<'MSG'
+Python 3.10 is required (Rasa 3.6 does not install on 3.11 or later) and none was found.
+Install it, then re-run, for example:
+  pyenv install 3.10.13            (with pyenv)
+  sudo apt-get install python3.10 python3.10-venv   (Debian/Ubuntu with 3.10 available)
+or point PYTHON at one:  PYTHON=/path/to/python3.10 make chat
+MSG
+    exit 1
+  fi
+  echo "Creating $venv with $python"
+  "$python" -m venv "$venv"
+fi
+
+log=logs/pip-install.log
+mkdir -p logs
+echo "Installing pinned dependencies (first time: about 2 minutes; log in $log)..."
+if ! { "$venv/bin/python" -m pip install --upgrade "pip==24.0" &&
+       "$venv/bin/python" -m pip install -r "$lock"; } >"$log" 2>&1; then
+  tail -30 "$log" >&2
+  echo "Dependency install failed (full log: $log)." >&2
+  exit 1
+fi
+echo "$want" > "$stamp"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Start the action server in the background, then the assistant in the foreground:
+#   scripts/start.sh shell    chat in the terminal (one conversation per OS user)
+#   scripts/start.sh server   Rasa server with the channels in credentials.yml (port 5005)
+# The action server stops when the foreground process ends. An action server already
+# answering on the port (e.g. from `make actions`) is reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-shell}
+bin=.venv/bin
+model=models/coach.tar.gz
+actions_port=5055  # endpoints.yml points Rasa here
+mkdir -p logs
+
+healthy() { curl -fsS "http://localhost:$actions_port/health" >/dev/null 2>&1; }
+
+if ! healthy; then
+  "$bin/rasa" run actions --port "$actions_port" >logs/actions.log 2>&1 &
+  actions_pid=$!
+  trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 120); do
+    healthy && break
+    kill -0 "$actions_pid" 2>/dev/null || { tail -20 logs/actions.log; exit 1; }
+    sleep 0.5
+  done
+  healthy || { echo "Action server did not start; see logs/actions.log" >&2; exit 1; }
+fi
+
+case "$mode" in
+  shell)
+    echo "Starting the assistant (about 30 seconds). Type /stop to leave."
+    "$bin/rasa" shell -m "$model" --conversation-id "shell-$(id -un)" --quiet
+    ;;
+  server)
+    "$bin/rasa" run -m "$model" --port "${RASA_PORT:-5005}" --credentials credentials.yml
+    ;;
+  *) echo "usage: $0 shell|server" >&2; exit 2 ;;
+esac

@@ -1,0 +1,74 @@
+"""Shared fixtures: a temporary knowledge base, a tracker factory and a dispatcher.
+
+The actions package builds the configured knowledge base when imported (as the action server
+does at start), so point it at a throw-away file before anything imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="coach-tests-"))
+os.environ["KNOWLEDGE_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'knowledge.db'}"
+
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from actions.kb_loader import build_knowledge_base  # noqa: E402
+from actions.knowledge_base import KnowledgeBase  # noqa: E402
+from actions.settings import PROJECT_ROOT  # noqa: E402
+
+KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture
+def kb_url(tmp_path, monkeypatch) -> str:
+    """A knowledge base freshly built into a temporary SQLite file, used by the actions."""
+    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+    build_knowledge_base(url, KNOWLEDGE_DIR)
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
+    return url
+
+
+@pytest.fixture
+def kb(kb_url) -> KnowledgeBase:
+    return KnowledgeBase(kb_url)
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+@pytest.fixture
+def tracker():
+    """Build a tracker whose latest message is `text` (with optional intent/entities/slots)."""
+
+    def make(
+        text: str,
+        intent: str = "",
+        entities: list[dict[str, Any]] | None = None,
+        slots: dict[str, Any] | None = None,
+    ) -> Tracker:
+        return Tracker(
+            sender_id="learner-1",
+            slots=slots or {},
+            latest_message={
+                "text": text,
+                "intent": {"name": intent, "confidence": 1.0},
+                "entities": entities or [],
+            },
+            events=[],
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name="action_listen",
+        )
+
+    return make

@@ -1,0 +1,26 @@
+"""Help and clarification always say what the assistant can do, with quick replies."""
+
+from actions.guidance import ActionClarify, ActionShowHelp
+from tests.support import reply_text
+
+
+async def test_help_lists_every_topic_with_a_button(dispatcher, tracker, kb):
+    await ActionShowHelp().run(dispatcher, tracker("what can you do?", intent="help"), {})
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == [f"/ask_{t.key}" for t in kb.topics()]
+    assert "degrees and education" in reply_text(dispatcher)
+
+
+async def test_out_of_scope_says_so_and_offers_topics(dispatcher, tracker, kb_url):
+    message = tracker("what's the weather in Paris?", intent="out_of_scope")
+    await ActionClarify().run(dispatcher, message, {})
+    assert reply_text(dispatcher).startswith("That's outside what I can help with")
+    assert dispatcher.messages[0]["buttons"]
+
+
+async def test_an_unplaced_message_gets_a_clarification_not_silence(
+    dispatcher, tracker, kb_url
+):
+    await ActionClarify().run(dispatcher, tracker("blorp zzz", intent="nlu_fallback"), {})
+    assert reply_text(dispatcher).startswith("Sorry, I'm not sure what you mean.")
+    assert "I can tell you about:" in reply_text(dispatcher)

@@ -1,0 +1,63 @@
+"""Queries the actions make of the knowledge base."""
+
+import pytest
+
+
+def test_topic_has_facts_items_and_related_topics(kb):
+    topic = kb.topic("certifications")
+    assert topic.title == "Certifications"
+    assert [item.name for item in topic.items] == [
+        "CCRP",
+        "CHOM",
+        "healthcare compliance certification",
+    ]
+    assert {ref.key for ref in topic.related} == {"degrees", "compliance"}
+    assert all(fact.source for fact in topic.facts + topic.more)
+
+
+def test_unknown_topic_is_none(kb):
+    assert kb.topic("astronaut_training") is None
+
+
+@pytest.mark.parametrize(
+    ("mention", "name"),
+    [
+        ("CCRP", "CCRP"),
+        ("certified clinical research professional", "CCRP"),
+        ("Master of Health Administration", "MHA"),
+        ("clinical ops manager", "Clinical Operations Manager"),
+        ("Clinical Programme Manager", "Clinical Program Manager"),
+        ("hippa", "HIPAA"),
+        ("pharma", "pharmaceutical companies"),
+        ("nursing home", "long-term care facilities"),
+        ("  ACRP ", "ACRP"),
+    ],
+)
+def test_resolves_names_and_aliases(kb, mention, name):
+    assert kb.resolve(mention).name == name
+
+
+def test_resolving_an_unknown_name_gives_none(kb):
+    assert kb.resolve("Certified Space Pilot") is None
+
+
+def test_finds_items_in_free_text_in_order_without_overlaps(kb):
+    text = "I'm in pharma with a Master of Public Health, is the CCRP or ACHE worth it?"
+    assert [item.name for item in kb.items_in_text(text)] == [
+        "pharmaceutical companies",
+        "MPH",
+        "CCRP",
+        "ACHE",
+    ]
+
+
+def test_short_aliases_match_whole_words_only(kb):
+    # "com" (Clinical Operations Manager) must not match inside "become" or "complete".
+    assert kb.items_in_text("how do I become one and complete my training?") == []
+
+
+def test_path_is_ordered_and_sourced(kb):
+    steps = kb.path()
+    assert [step.position for step in steps] == list(range(1, len(steps) + 1))
+    assert steps[0].topic == "degrees" and steps[-1].topic == "job_search"
+    assert all(step.source for step in steps)

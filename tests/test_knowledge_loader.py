@@ -1,0 +1,82 @@
+"""Building the knowledge base from knowledge/*.yml."""
+
+import shutil
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from actions.db import session_scope
+from actions.kb_loader import (
+    KnowledgeError,
+    build_knowledge_base,
+    ensure_knowledge_base,
+    is_current,
+    read_knowledge,
+)
+from actions.kb_schema import Fact, Item, ItemAlias, PathStep, Topic
+from tests.conftest import KNOWLEDGE_DIR
+
+
+def count(url, column) -> int:
+    with session_scope(url) as session:
+        return session.execute(select(func.count(column))).scalar_one()
+
+
+def test_builds_every_topic_item_and_step(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    build_knowledge_base(url, KNOWLEDGE_DIR)
+    content = read_knowledge(KNOWLEDGE_DIR)
+    assert count(url, Topic.key) == len(content.topics) == 14
+    assert count(url, Item.name) == len(content.items)
+    assert count(url, PathStep.position) == len(content.steps)
+    assert count(url, ItemAlias.alias) > count(url, Item.name)
+
+
+def test_rebuilding_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    build_knowledge_base(url, KNOWLEDGE_DIR)
+    first = (count(url, Fact.id), count(url, ItemAlias.alias))
+    build_knowledge_base(url, KNOWLEDGE_DIR)
+    assert (count(url, Fact.id), count(url, ItemAlias.alias)) == first
+
+
+def test_ensure_builds_only_when_missing_or_changed(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+
+    assert ensure_knowledge_base(url, knowledge) is True
+    assert ensure_knowledge_base(url, knowledge) is False
+
+    topics = knowledge / "topics.yml"
+    topics.write_text(topics.read_text().replace("The two roles", "Both roles"))
+    assert not is_current(url, knowledge)
+    assert ensure_knowledge_base(url, knowledge) is True
+    with session_scope(url) as session:
+        assert session.get(Topic, "role_overview").title == "Both roles"
+
+
+def test_a_broken_reference_is_reported_and_the_old_content_kept(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    build_knowledge_base(url, knowledge)
+
+    items = yaml.safe_load((knowledge / "items.yml").read_text())
+    items["items"][0]["source"] = "a_blog_post"
+    (knowledge / "items.yml").write_text(yaml.safe_dump(items))
+
+    with pytest.raises(KnowledgeError, match="unknown source 'a_blog_post'"):
+        build_knowledge_base(url, knowledge)
+    assert count(url, Topic.key) == 14
+
+
+def test_an_alias_naming_two_items_is_rejected(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    items = yaml.safe_load((knowledge / "items.yml").read_text())
+    items["items"][1]["aliases"].append("CCRP")
+    (knowledge / "items.yml").write_text(yaml.safe_dump(items))
+    with pytest.raises(KnowledgeError, match="alias 'CCRP' names both"):
+        read_knowledge(knowledge)
