@@ -14,19 +14,24 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
+# The Rasa server loads the tracker store from addons/ by module path.
+export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup kb train chat shell run actions validate test lint lock clean
+.PHONY: help setup kb migrate train chat shell run actions validate test lint lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
-setup: $(INSTALLED) kb $(MODEL) ## venv + knowledge base + trained model, each only if stale
+setup: $(INSTALLED) kb migrate $(MODEL) ## venv, knowledge base, learner database, model: each if stale
 
 $(INSTALLED): requirements.lock scripts/bootstrap_venv.sh
 	@scripts/bootstrap_venv.sh $(VENV)
 
 kb: $(INSTALLED) ## (re)build the knowledge base from knowledge/*.yml if the files changed
 	@$(BIN)/python -m actions.kb_loader
+
+migrate: $(INSTALLED) ## bring the learner database to the latest schema (also done on start)
+	@$(BIN)/python -m actions.learner_store migrate
 
 $(SPACY_PIPELINE)/meta.json: knowledge/items.yml scripts/build_spacy_pipeline.py | $(INSTALLED)
 	@$(BIN)/python -m scripts.build_spacy_pipeline $(SPACY_PIPELINE)
@@ -67,5 +72,5 @@ lock: ## re-resolve requirements.in into requirements.lock (needs Python 3.10)
 	  .lock-venv/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > requirements.lock
 	rm -rf .lock-venv
 
-clean: ## remove generated files (keeps the venv)
+clean: ## remove generated files (keeps the venv and var/learners.db, var/conversations.db)
 	rm -rf models build logs results .rasa .pytest_cache var/knowledge.db*

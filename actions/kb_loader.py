@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from actions.db import engine_for, session_scope
 from actions.kb_schema import (
@@ -95,6 +96,10 @@ def _check_references(content: KnowledgeContent) -> None:
     for item in content.items:
         check(f"item {item['name']}", item["topic"], topics, "topic")
         check(f"item {item['name']}", item.get("source"), sources, "source")
+    milestones = {step["key"] for step in content.steps}
+    for item in content.items:
+        if item.get("milestone"):
+            check(f"item {item['name']}", item["milestone"], milestones, "milestone")
     for step in content.steps:
         check(f"path step {step['title']}", step["topic"], topics, "topic")
         check(f"path step {step['title']}", step.get("source"), sources, "source")
@@ -112,16 +117,17 @@ def _check_references(content: KnowledgeContent) -> None:
 def build_knowledge_base(url: str, directory: Path) -> None:
     """Replace the knowledge-base tables with the content of `directory`, atomically."""
     content = read_knowledge(directory)
-    engine = engine_for(url)
-    KnowledgeBaseModel.metadata.create_all(engine)
-    with session_scope(url) as session:
-        # Children before parents, so foreign keys hold throughout.
-        for table in reversed(KnowledgeBaseModel.metadata.sorted_tables):
-            session.execute(table.delete())
-        for stage in _rows_by_stage(content):
-            session.add_all(stage)
-            session.flush()  # parents before the children that reference them
-        session.add(BuildInfo(id=1, content_hash=content_hash(directory)))
+    # Drop and recreate the kb_* tables (so content schema changes need no migration) and fill
+    # them, all in one transaction: readers see the old content or the new, never a mix.
+    with engine_for(url).begin() as connection:
+        KnowledgeBaseModel.metadata.drop_all(connection)
+        KnowledgeBaseModel.metadata.create_all(connection)
+        with Session(bind=connection, future=True) as session:
+            for stage in _rows_by_stage(content):
+                session.add_all(stage)
+                session.flush()  # parents before the children that reference them
+            session.add(BuildInfo(id=1, content_hash=content_hash(directory)))
+            session.flush()
     logger.info(
         "Knowledge base built: %d topics, %d items, %d path steps.",
         len(content.topics),
@@ -149,6 +155,7 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
             topic_key=item["topic"],
             description=item["description"],
             tags="|".join(tag.lower() for tag in item.get("tags", [])),
+            milestone=item.get("milestone"),
             source_key=item["source"],
         )
         for item in content.items
@@ -183,6 +190,7 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
         rows.append(
             PathStep(
                 position=position,
+                key=step["key"],
                 title=step["title"],
                 text=step["text"],
                 topic_key=step["topic"],

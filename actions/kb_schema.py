@@ -41,6 +41,7 @@ class Item(KnowledgeBaseModel):
     topic_key = Column(ForeignKey("kb_topics.key"), nullable=False)
     description = Column(Text, nullable=False)
     tags = Column(Text, nullable=False)  # "|"-separated, lower case
+    milestone = Column(String(40))  # the path step (milestone) having this item completes
     source_key = Column(ForeignKey("kb_sources.key"), nullable=False)
 
 
@@ -67,8 +68,11 @@ class RelatedTopic(KnowledgeBaseModel):
 
 
 class PathStep(KnowledgeBaseModel):
+    """A step of the career path, which is also a milestone on each learner's checklist."""
+
     __tablename__ = "kb_path_steps"
     position = Column(Integer, primary_key=True)
+    key = Column(String(40), nullable=False, unique=True)  # what learner progress records
     title = Column(String(200), nullable=False)
     text = Column(Text, nullable=False)
     topic_key = Column(ForeignKey("kb_topics.key"), nullable=False)

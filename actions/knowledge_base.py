@@ -41,6 +41,7 @@ class ItemInfo:
     description: str
     tags: Sequence[str]
     source: str
+    milestone: str | None = None
 
     @property
     def heading(self) -> str:
@@ -69,6 +70,7 @@ class TopicRef:
 @dataclass(frozen=True)
 class PathStepInfo:
     position: int
+    key: str
     title: str
     text: str
     topic: str
@@ -154,7 +156,7 @@ class KnowledgeBase:
                 .order_by(PathStep.position)
             ).all()
             return [
-                PathStepInfo(step.position, step.title, step.text, step.topic_key, source)
+                PathStepInfo(step.position, step.key, step.title, step.text, step.topic_key, source)
                 for step, source in rows
             ]
 
@@ -177,6 +179,7 @@ class KnowledgeBase:
                 description=item.description,
                 tags=tuple(tag for tag in item.tags.split("|") if tag),
                 source=source,
+                milestone=item.milestone,
             )
             for item, source in rows
         }

@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     knowledge_db_url: str  # rebuildable content built from knowledge/
     knowledge_dir: Path  # the human-editable YAML the knowledge base is built from
+    learner_db_url: str  # learners' profiles and progress: precious, migrated, never rebuilt
 
 
 def load_settings() -> Settings:
@@ -26,4 +27,5 @@ def load_settings() -> Settings:
             "KNOWLEDGE_DB_URL", f"sqlite:///{var_dir / 'knowledge.db'}"
         ),
         knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")),
+        learner_db_url=os.environ.get("LEARNER_DB_URL", f"sqlite:///{var_dir / 'learners.db'}"),
     )

@@ -10,7 +10,8 @@ mode=${1:-shell}
 bin=.venv/bin
 model=models/coach.tar.gz
 actions_port=5055  # endpoints.yml points Rasa here
-mkdir -p logs
+mkdir -p logs var
+export PYTHONPATH=$PWD  # the Rasa server loads addons/tracker_store.py
 
 healthy() { curl -fsS "http://localhost:$actions_port/health" >/dev/null 2>&1; }
 

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+_STARTED = time.time()
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="coach-tests-"))
 os.environ["KNOWLEDGE_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'knowledge.db'}"
+os.environ["LEARNER_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'learners.db'}"
 
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions.kb_loader import build_knowledge_base  # noqa: E402
 from actions.knowledge_base import KnowledgeBase  # noqa: E402
+from actions.learner_store import ProgressStore, migrate  # noqa: E402
 from actions.settings import PROJECT_ROOT  # noqa: E402
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -42,6 +47,26 @@ def kb(kb_url) -> KnowledgeBase:
 
 
 @pytest.fixture
+def learner_db_url(tmp_path, monkeypatch) -> str:
+    """An empty learner database at the latest schema, used by the actions."""
+    url = f"sqlite:///{tmp_path / 'learners.db'}"
+    migrate(url)
+    monkeypatch.setenv("LEARNER_DB_URL", url)
+    return url
+
+
+@pytest.fixture
+def store(learner_db_url) -> ProgressStore:
+    return ProgressStore(learner_db_url)
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    """domain.yml as the action server receives it."""
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
@@ -55,16 +80,18 @@ def tracker():
         intent: str = "",
         entities: list[dict[str, Any]] | None = None,
         slots: dict[str, Any] | None = None,
+        events: list[dict[str, Any]] | None = None,
+        sender_id: str = "learner-1",
     ) -> Tracker:
         return Tracker(
-            sender_id="learner-1",
+            sender_id=sender_id,
             slots=slots or {},
             latest_message={
                 "text": text,
                 "intent": {"name": intent, "confidence": 1.0},
                 "entities": entities or [],
             },
-            events=[],
+            events=events or [],
             paused=False,
             followup_action=None,
             active_loop={},
@@ -72,3 +99,11 @@ def tracker():
         )
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Show the held-out accuracy table when this run measured it."""
+    table = PROJECT_ROOT / "results" / "heldout.txt"
+    if table.exists() and table.stat().st_mtime > _STARTED:
+        terminalreporter.write_sep("-", "held-out questions through the REST channel")
+        terminalreporter.write(table.read_text())

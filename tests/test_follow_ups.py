@@ -56,9 +56,7 @@ async def test_and_what_about_chom(dispatcher, tracker, kb_url):
     assert slot_events(events)["last_topic"] == "certifications"
 
 
-async def test_a_named_thing_from_another_topic_moves_the_conversation(
-    dispatcher, tracker, kb_url
-):
+async def test_a_named_thing_from_another_topic_moves_the_conversation(dispatcher, tracker, kb_url):
     message = tracker("what about ACRP?", slots=AFTER_CERTIFICATIONS)
     events = await ActionAnswerFollowUp().run(dispatcher, message, {})
     assert "Association of Clinical Research Professionals" in reply_text(dispatcher)
@@ -79,9 +77,7 @@ async def test_tell_me_more_gives_the_rest_of_the_last_topic(dispatcher, tracker
         assert fact.text in text
 
 
-async def test_tell_me_more_with_nothing_more_suggests_related_topics(
-    dispatcher, tracker, kb_url
-):
+async def test_tell_me_more_with_nothing_more_suggests_related_topics(dispatcher, tracker, kb_url):
     slots = {"last_topic": "personal_brand", "listed_items": []}
     await ActionAnswerFollowUp().run(dispatcher, tracker("more please", slots=slots), {})
     text = reply_text(dispatcher)
@@ -125,8 +121,6 @@ async def test_which_of_those_with_no_match_says_so(dispatcher, tracker, kb_url)
     assert reply_text(dispatcher).startswith("None of those (CCRP, CHOM")
 
 
-async def test_which_of_those_with_nothing_listed_asks_for_a_topic(
-    dispatcher, tracker, kb_url
-):
+async def test_which_of_those_with_nothing_listed_asks_for_a_topic(dispatcher, tracker, kb_url):
     await ActionAnswerWhichOfThose().run(dispatcher, tracker("which of those is best?"), {})
     assert "Ask me about a topic first" in reply_text(dispatcher)

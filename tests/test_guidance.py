@@ -18,9 +18,7 @@ async def test_out_of_scope_says_so_and_offers_topics(dispatcher, tracker, kb_ur
     assert dispatcher.messages[0]["buttons"]
 
 
-async def test_an_unplaced_message_gets_a_clarification_not_silence(
-    dispatcher, tracker, kb_url
-):
+async def test_an_unplaced_message_gets_a_clarification_not_silence(dispatcher, tracker, kb_url):
     await ActionClarify().run(dispatcher, tracker("blorp zzz", intent="nlu_fallback"), {})
     assert reply_text(dispatcher).startswith("Sorry, I'm not sure what you mean.")
     assert "I can tell you about:" in reply_text(dispatcher)

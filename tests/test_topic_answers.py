@@ -10,9 +10,7 @@ from tests.support import reply_text, slot_events
 TOPIC_ACTIONS = {
     cls.topic: cls
     for cls in vars(topic_answers).values()
-    if isinstance(cls, type)
-    and issubclass(cls, topic_answers.TopicAnswerAction)
-    and cls.topic
+    if isinstance(cls, type) and issubclass(cls, topic_answers.TopicAnswerAction) and cls.topic
 }
 
 
@@ -27,9 +25,7 @@ def test_action_names_follow_the_class_names():
 
 
 @pytest.mark.parametrize("topic", sorted(TOPIC_ACTIONS))
-async def test_each_topic_answer_comes_from_the_knowledge_base(
-    topic, kb, dispatcher, tracker
-):
+async def test_each_topic_answer_comes_from_the_knowledge_base(topic, kb, dispatcher, tracker):
     events = await TOPIC_ACTIONS[topic]().run(dispatcher, tracker("tell me"), {})
     text = reply_text(dispatcher)
     info = kb.topic(topic)

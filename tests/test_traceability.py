@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import KNOWLEDGE_DIR, SEEDS_DIR
 from actions.kb_loader import read_knowledge
+from tests.conftest import KNOWLEDGE_DIR, SEEDS_DIR
 
 CONTENT = read_knowledge(KNOWLEDGE_DIR)
 SOURCES = {source["key"]: source for source in CONTENT.sources}

@@ -1,0 +1,201 @@
+"""Learners' profiles and completed milestones, keyed by the channel's sender id.
+
+Every method is one short transaction. Writes change only the fields or rows they are about (no
+read-modify-write of a whole profile), so two conversations updating the same learner at once
+both land. On SQLite each write transaction starts with a write, so it takes the lock up front and
+waits (busy timeout) instead of failing.
+
+    python -m actions.learner_store migrate   # bring the learner database to the latest schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from actions.db import engine_for, session_scope
+from actions.learner_schema import Learner, MilestoneDone
+from actions.settings import PROJECT_ROOT, load_settings
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FIELDS = (
+    "education_level",
+    "education_field",
+    "current_role",
+    "years_experience",
+    "target_role",
+    "preferred_setting",
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    education_level: str | None = None
+    education_field: str | None = None
+    current_role: str | None = None
+    years_experience: float | None = None
+    target_role: str | None = None
+    preferred_setting: str | None = None
+
+    def known(self) -> dict:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class LearnerRecord:
+    sender_id: str
+    profile: Profile
+    completed: dict[str, datetime] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _insert_ignoring_duplicates(session: Session, model, values: dict):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+class ProgressStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    # --- reading ----------------------------------------------------------------------------
+    def record(self, sender_id: str) -> LearnerRecord | None:
+        with session_scope(self.url) as session:
+            learner = session.get(Learner, sender_id)
+            if learner is None:
+                return None
+            rows = session.execute(
+                select(MilestoneDone.milestone, MilestoneDone.done_at).where(
+                    MilestoneDone.sender_id == sender_id
+                )
+            ).all()
+            return LearnerRecord(
+                sender_id=sender_id,
+                profile=Profile(**{name: getattr(learner, name) for name in PROFILE_FIELDS}),
+                completed=dict(rows),
+                created_at=learner.created_at,
+            )
+
+    def completed(self, sender_id: str) -> set[str]:
+        with session_scope(self.url) as session:
+            return set(
+                session.execute(
+                    select(MilestoneDone.milestone).where(MilestoneDone.sender_id == sender_id)
+                ).scalars()
+            )
+
+    # --- writing ----------------------------------------------------------------------------
+    def update_profile(self, sender_id: str, **fields) -> None:
+        unknown = set(fields) - set(PROFILE_FIELDS)
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
+        with session_scope(self.url) as session:
+            self._ensure_learner(session, sender_id)
+            if fields:
+                session.execute(
+                    update(Learner)
+                    .where(Learner.sender_id == sender_id)
+                    .values(**fields, updated_at=_now())
+                )
+
+    def mark_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
+        """Record milestones as done; returns those that were not done before."""
+        added = []
+        with session_scope(self.url) as session:
+            self._ensure_learner(session, sender_id)
+            for milestone in dict.fromkeys(milestones):
+                result = _insert_ignoring_duplicates(
+                    session,
+                    MilestoneDone,
+                    {"sender_id": sender_id, "milestone": milestone, "done_at": _now()},
+                )
+                if result.rowcount:
+                    added.append(milestone)
+        return added
+
+    def mark_not_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
+        """Undo milestones (a learner's correction); returns those that had been done."""
+        removed = []
+        with session_scope(self.url) as session:
+            for milestone in dict.fromkeys(milestones):
+                result = session.execute(
+                    delete(MilestoneDone).where(
+                        MilestoneDone.sender_id == sender_id,
+                        MilestoneDone.milestone == milestone,
+                    )
+                )
+                if result.rowcount:
+                    removed.append(milestone)
+        return removed
+
+    def reset_progress(self, sender_id: str) -> int:
+        """Forget completed milestones (the profile stays); returns how many were removed."""
+        with session_scope(self.url) as session:
+            result = session.execute(
+                delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id)
+            )
+            return result.rowcount
+
+    def delete_learner(self, sender_id: str) -> bool:
+        """Erase the profile and progress; returns whether there was anything to erase."""
+        with session_scope(self.url) as session:
+            session.execute(delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id))
+            result = session.execute(delete(Learner).where(Learner.sender_id == sender_id))
+            return bool(result.rowcount)
+
+    @staticmethod
+    def _ensure_learner(session: Session, sender_id: str) -> None:
+        now = _now()
+        _insert_ignoring_duplicates(
+            session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
+        )
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the learner database at `url` to `revision` (Alembic), creating it if needed."""
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    engine_for(url)  # creates the SQLite file's folder
+    command.upgrade(config, revision)
+
+
+def default_progress_store() -> ProgressStore:
+    """The configured learner database, migrated to the latest schema on first use."""
+    return _progress_store_at(load_settings().learner_db_url)
+
+
+@cache
+def _progress_store_at(url: str) -> ProgressStore:
+    migrate(url)
+    return ProgressStore(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Learner database maintenance.")
+    parser.add_argument("command", choices=["migrate"])
+    parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    url = load_settings().learner_db_url
+    migrate(url)
+    logger.info("Learner database is at the latest schema (%s).", url)
+
+
+if __name__ == "__main__":
+    main()

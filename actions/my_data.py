@@ -1,0 +1,140 @@
+"""The learner's control over their data: start over, delete everything, export.
+
+Destructive requests are confirmed first. Whether a "yes" confirms something is derived from
+the conversation itself (the bot's previous action must be the question), so a "yes" later on, or
+a typed /affirm, can never erase anything the learner was not just asked about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import AllSlotsReset, FollowupAction, Restarted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge_base import default_knowledge_base
+from actions.learner_facts import describe_profile
+from actions.learner_store import default_progress_store
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+ASK_RESET = "action_ask_reset_progress"
+ASK_DELETE = "action_ask_delete_data"
+# The Rasa server's tracker store erases a conversation's stored events when it sees this action
+# (addons/tracker_store.py), after the learner confirmed "delete my data".
+ERASE_CONVERSATION = "action_erase_conversation"
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the learner's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            if event.get("name") != "action_listen":
+                return event.get("name")
+    return None
+
+
+class ActionAskResetProgress(Action):
+    def name(self) -> str:
+        return ASK_RESET
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text="Start over? This clears every milestone you have marked done (your profile "
+            "stays). Are you sure?",
+            buttons=YES_NO,
+        )
+        return []
+
+
+class ActionAskDeleteData(Action):
+    def name(self) -> str:
+        return ASK_DELETE
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text="Delete your data? This erases your profile, your progress and our "
+            "conversation history, and cannot be undone. Are you sure?",
+            buttons=YES_NO,
+        )
+        return []
+
+
+class ActionHandleConfirmation(Action):
+    """Yes or no: acts only when the bot has just asked to confirm a reset or a deletion."""
+
+    def name(self) -> str:
+        return "action_handle_confirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        asked = previous_bot_action(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if asked not in (ASK_RESET, ASK_DELETE):
+            reply = "Okay!" if intent == "affirm" else "Okay."
+            dispatcher.utter_message(text=f"{reply} What would you like to know?")
+            return []
+        if intent != "affirm":
+            dispatcher.utter_message(text="Okay, nothing was changed.")
+            return []
+
+        store = default_progress_store()
+        if asked == ASK_RESET:
+            removed = store.reset_progress(tracker.sender_id)
+            dispatcher.utter_message(
+                text=f"Done: your progress is cleared ({removed} milestones removed). "
+                "Tell me whenever you reach a milestone."
+            )
+            return []
+        store.delete_learner(tracker.sender_id)
+        dispatcher.utter_message(
+            text="Done: your profile, progress and conversation history are deleted. "
+            "If you come back, I will not know you."
+        )
+        return [FollowupAction(ERASE_CONVERSATION)]
+
+
+class ActionEraseConversation(Action):
+    """Forgets the conversation's state; the tracker store deletes its stored events."""
+
+    def name(self) -> str:
+        return ERASE_CONVERSATION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [AllSlotsReset(), Restarted()]
+
+
+class ActionExportMyData(Action):
+    def name(self) -> str:
+        return "action_export_my_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        record = default_progress_store().record(tracker.sender_id)
+        lines = [f"Everything I store about you (your id: {tracker.sender_id}):"]
+        if record is None:
+            lines.append("- No profile and no progress.")
+        else:
+            profile_lines = describe_profile(record.profile.known())
+            lines += [f"- {line}" for line in profile_lines] or ["- Profile: nothing yet"]
+            titles = {step.key: step.title for step in default_knowledge_base().path()}
+            for key, done_at in sorted(record.completed.items(), key=lambda kv: kv[1]):
+                lines.append(f"- Done {done_at:%Y-%m-%d}: {titles.get(key, key)}")
+            lines.append(f"- First seen: {record.created_at:%Y-%m-%d}")
+        lines.append(
+            "- Our conversation history is kept too, so I can follow up. "
+            'Say "delete my data" to erase all of it.'
+        )
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

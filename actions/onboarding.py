@@ -1,0 +1,215 @@
+"""The optional onboarding conversation (onboarding_form): target role, education, current role,
+years of experience and preferred setting. Each answer is stored as soon as it is understood, so
+stopping or skipping loses nothing; a topic question in the middle is answered (rules in
+data/rules/onboarding.yml) and the form carries on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import latest_text
+from actions.knowledge_base import default_knowledge_base
+from actions.learner_facts import TARGET_ROLES, parse_education, parse_years
+from actions.learner_store import default_progress_store
+from actions.progress import next_steps_text
+
+FORM_SLOTS = ("target_role", "education", "current_role", "years_experience", "preferred_setting")
+SKIPPED = "skipped"
+_NO_PREFERENCE = re.compile(r"\b(any|anywhere|no preference|not sure|don't know|either|both)\b")
+_UNDECIDED = re.compile(r"\b(not sure|don't know|undecided|either|both)\b")
+_JOB_PREFIX = re.compile(r"^(i'?m|i am|i work as|currently|right now i'?m)\s+(an?\s+)?", re.I)
+
+
+def _answering(tracker: Tracker, slot: str) -> str | None:
+    """The text answering `slot`, or None when the message is not an answer to it: another slot
+    is being asked, or it is a question for the assistant (the form then pauses to answer it)."""
+    if tracker.get_slot("requested_slot") != slot:
+        return None
+    intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+    text = latest_text(tracker).strip()
+    if intent == "skip":
+        return SKIPPED
+    if intent == "stop":
+        return None
+    is_question = intent.startswith("ask_") or intent in ("help", "bot_challenge", "out_of_scope")
+    if is_question and (text.endswith("?") or len(text.split()) > 5):
+        return None
+    return text
+
+
+class ValidateOnboardingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_onboarding_form"
+
+    # Extraction: every slot is answered in the learner's own words.
+    async def extract_target_role(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _slot_if_answered(tracker, "target_role")
+
+    async def extract_education(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _slot_if_answered(tracker, "education")
+
+    async def extract_current_role(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _slot_if_answered(tracker, "current_role")
+
+    async def extract_years_experience(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _slot_if_answered(tracker, "years_experience")
+
+    async def extract_preferred_setting(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        return _slot_if_answered(tracker, "preferred_setting")
+
+    # Validation: normalise, store at once, or ask again.
+    def validate_target_role(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIPPED:
+            return {"target_role": SKIPPED}
+        roles = [i.name for i in _items(value) if i.name in TARGET_ROLES]
+        if roles:
+            return _store(tracker, "target_role", roles[0], target_role=roles[0])
+        if _UNDECIDED.search(value.lower()):
+            return {"target_role": "undecided"}
+        dispatcher.utter_message(
+            text="Which one: Clinical Operations Manager or Clinical Program Manager? "
+            '(or say "not sure", or "skip")'
+        )
+        return {"target_role": None}
+
+    def validate_education(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIPPED:
+            return {"education": SKIPPED}
+        facts = parse_education(value, _items(value))
+        if not facts:
+            dispatcher.utter_message(
+                text='For example "a bachelor\'s in nursing", "an MPH" or "no degree yet".'
+            )
+            return {"education": None}
+        store = default_progress_store()
+        store.update_profile(tracker.sender_id, **facts)
+        level = facts.get("education_level")
+        done = {"bachelor": ["degree"], "master": ["degree", "graduate_degree"]}
+        done["doctorate"] = done["master"]
+        store.mark_done(tracker.sender_id, done.get(level, []))
+        return {"education": value}
+
+    def validate_current_role(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIPPED:
+            return {"current_role": SKIPPED}
+        role = _JOB_PREFIX.sub("", value).strip(" .!")[:100]
+        if not role:
+            return {"current_role": None}
+        known = [i for i in _items(value) if i.kind == "role" and i.name not in TARGET_ROLES]
+        if known:
+            role = known[0].name
+            if known[0].milestone:
+                default_progress_store().mark_done(tracker.sender_id, [known[0].milestone])
+        return _store(tracker, "current_role", role, current_role=role)
+
+    def validate_years_experience(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIPPED:
+            return {"years_experience": SKIPPED}
+        years = parse_years(str(value))
+        if years is None:
+            dispatcher.utter_message(text='A number of years, please: for example "2" or "none".')
+            return {"years_experience": None}
+        return _store(tracker, "years_experience", years, years_experience=years)
+
+    def validate_preferred_setting(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        if value == SKIPPED:
+            return {"preferred_setting": SKIPPED}
+        settings = [i.name for i in _items(value) if i.kind == "setting"]
+        if settings:
+            return _store(tracker, "preferred_setting", settings[0], preferred_setting=settings[0])
+        if _NO_PREFERENCE.search(value.lower()):
+            return {"preferred_setting": "no preference"}
+        dispatcher.utter_message(
+            text='Pick one of the settings (or say "no preference" or "skip").'
+        )
+        return {"preferred_setting": None}
+
+
+def _slot_if_answered(tracker: Tracker, slot: str) -> dict[str, Any]:
+    answer = _answering(tracker, slot)
+    return {slot: answer} if answer is not None else {}
+
+
+def _items(text: str):
+    return default_knowledge_base().items_in_text(text)
+
+
+def _store(tracker: Tracker, slot: str, value: Any, **profile) -> dict[str, Any]:
+    default_progress_store().update_profile(tracker.sender_id, **profile)
+    return {slot: value}
+
+
+class AskAction(Action):
+    """Asks for one onboarding slot (Rasa runs action_ask_<slot> when the form needs it)."""
+
+    slot = ""
+    question = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def buttons(self) -> list[dict[str, str]]:
+        return []
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=self.question, buttons=self.buttons())
+        return []
+
+
+class ActionAskTargetRole(AskAction):
+    slot = "target_role"
+    question = 'Which role are you aiming for? (you can "skip" any question, or say "stop")'
+
+    def buttons(self) -> list[dict[str, str]]:
+        return [{"title": role, "payload": role} for role in TARGET_ROLES] + [
+            {"title": "Not sure yet", "payload": "not sure"}
+        ]
+
+
+class ActionAskEducation(AskAction):
+    slot = "education"
+    question = (
+        'What is your education so far? For example "a bachelor\'s in nursing", "an MPH" or '
+        '"no degree yet".'
+    )
+
+
+class ActionAskCurrentRole(AskAction):
+    slot = "current_role"
+    question = "What is your current job?"
+
+
+class ActionAskYearsExperience(AskAction):
+    slot = "years_experience"
+    question = "How many years of work experience do you have in healthcare?"
+
+
+class ActionAskPreferredSetting(AskAction):
+    slot = "preferred_setting"
+    question = "Where would you like to work?"
+
+    def buttons(self) -> list[dict[str, str]]:
+        settings = default_knowledge_base().topic("work_settings").items
+        buttons = [{"title": item.full_name, "payload": item.name} for item in settings]
+        return buttons + [{"title": "No preference", "payload": "no preference"}]
+
+
+class ActionOnboardingDone(Action):
+    def name(self) -> str:
+        return "action_onboarding_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        completed = default_progress_store().completed(tracker.sender_id)
+        dispatcher.utter_message(
+            text="Thanks, that's your profile set up. I'll remember it next time.\n"
+            + next_steps_text(default_knowledge_base(), completed)
+        )
+        return []

@@ -1,0 +1,40 @@
+"""A new conversation session: restore what the learner told us before and say where they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge_base import default_knowledge_base
+from actions.learner_store import default_progress_store
+from actions.progress import profile_slots
+from actions.recommender import next_milestones, progress
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = [SessionStarted()]
+        record = default_progress_store().record(tracker.sender_id)
+        if record is not None:
+            events += profile_slots(record.profile.known())
+            dispatcher.utter_message(text=welcome_back(record.completed))
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+def welcome_back(completed) -> str:
+    path = default_knowledge_base().path()
+    state = progress(path, completed)
+    upcoming = next_milestones(path, completed, limit=1)
+    line = f"Welcome back! You have {len(state.done)} of {len(path)} milestones ({state.percent}%)."
+    if upcoming:
+        line += f" Next up: {upcoming[0].title.lower()}."
+    return line

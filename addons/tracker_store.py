@@ -1,0 +1,53 @@
+"""Rasa's SQL tracker store, plus erasing a conversation when the learner deletes their data.
+
+Rasa re-saves every event it holds in memory that the store does not have yet, so deleting a
+conversation's rows from the action server would be undone by the next save. The erase therefore
+happens here, at save time: when the conversation contains `action_erase_conversation` (run only
+after the learner confirmed "delete my data"), every stored event of that sender is deleted and
+only what follows the erase is kept.
+
+endpoints.yml:
+    tracker_store:
+      type: addons.tracker_store.ErasableSQLTrackerStore
+      dialect: sqlite        # any SQLTrackerStore settings
+      db: var/conversations.db
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+ERASE_ACTION = "action_erase_conversation"
+
+
+class ErasableSQLTrackerStore(SQLTrackerStore):
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        events = list(tracker.events)
+        erase_at = max(
+            (
+                index
+                for index, event in enumerate(events)
+                if isinstance(event, ActionExecuted) and event.action_name == ERASE_ACTION
+            ),
+            default=None,
+        )
+        if erase_at is None:
+            await super().save(tracker)
+            return
+
+        with self.session_scope() as session:
+            session.query(self.SQLEvent).filter(
+                self.SQLEvent.sender_id == tracker.sender_id
+            ).delete(synchronize_session=False)
+            session.commit()
+        logger.info("Erased the stored conversation of a learner who deleted their data.")
+        remaining = DialogueStateTracker.from_events(
+            tracker.sender_id, events[erase_at + 1 :], slots=self.domain.slots
+        )
+        await super().save(remaining)

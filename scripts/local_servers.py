@@ -1,0 +1,142 @@
+"""Start the real action server and Rasa server on free local ports, for tests and evaluations.
+
+with running_assistant(model) as assistant:
+    assistant.say("sender-1", "what certifications should I get?")
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "coach.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningAssistant:
+    url: str
+    token: str  # for Rasa's HTTP API (--enable-api is token-protected)
+    action_server_url: str
+
+    def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
+        """Send one message through the REST channel; returns the bot's messages."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(
+            f"{self.url}/conversations/{sender}/tracker",
+            params={"token": self.token},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def _process(args: list[str], log: Path, env: dict) -> Iterator[subprocess.Popen]:
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            args, cwd=PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=env
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def running_assistant(
+    model: Path = DEFAULT_MODEL,
+    work_dir: Path | None = None,
+    env: dict | None = None,
+) -> Iterator[RunningAssistant]:
+    """Both servers on free ports, each with its own log in work_dir; stopped on exit."""
+    work_dir = Path(work_dir or PROJECT_ROOT / "logs")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port = free_port(), free_port()
+    token = secrets.token_urlsafe(16)
+    endpoints = work_dir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "tracker_store:\n  type: addons.tracker_store.ErasableSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {work_dir / 'conversations.db'}\n"
+    )
+    # Everything this assistant stores lives in work_dir: start it again on the same work_dir
+    # and it remembers; a new work_dir is a fresh install.
+    full_env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KNOWLEDGE_DB_URL": f"sqlite:///{work_dir / 'knowledge.db'}",
+        "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
+        **(env or {}),
+    }
+    rasa = str(BIN / "rasa")
+
+    with ExitStack() as stack:
+        actions = stack.enter_context(
+            _process(
+                [rasa, "run", "actions", "--port", str(actions_port)],
+                work_dir / "actions.log",
+                full_env,
+            )
+        )
+        server = stack.enter_context(
+            _process(
+                [
+                    rasa, "run", "--model", str(model), "--port", str(rasa_port),
+                    "--interface", "127.0.0.1", "--enable-api", "--auth-token", token,
+                    "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+                ],
+                work_dir / "rasa.log",
+                full_env,
+            )
+        )  # fmt: skip
+        actions_url = f"http://127.0.0.1:{actions_port}"
+        _wait_until_up(f"{actions_url}/health", actions, work_dir / "actions.log", 120)
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        _wait_until_up(f"{rasa_url}/status?token={token}", server, work_dir / "rasa.log", 240)
+        yield RunningAssistant(url=rasa_url, token=token, action_server_url=actions_url)

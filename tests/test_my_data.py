@@ -1,0 +1,89 @@
+"""Start over, delete my data, export my data: confirmed, scoped to the learner, complete."""
+
+import pytest
+from rasa_sdk.events import FollowupAction
+
+from actions.my_data import (
+    ERASE_CONVERSATION,
+    ActionAskDeleteData,
+    ActionExportMyData,
+    ActionHandleConfirmation,
+)
+from tests.support import reply_text
+
+
+@pytest.fixture(autouse=True)
+def databases(kb_url, learner_db_url):
+    """Every test here runs on a fresh knowledge base and an empty learner database."""
+
+
+def after_question(action_name):
+    """Conversation events in which the bot has just run `action_name`, then the learner spoke."""
+    return [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "delete my data"},
+        {"event": "action", "name": action_name},
+        {"event": "bot", "text": "Are you sure?"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "yes"},
+    ]
+
+
+@pytest.fixture
+def ana(store):
+    store.update_profile("learner-1", current_role="nurse")
+    store.mark_done("learner-1", ["degree", "leadership"])
+    store.mark_done("someone-else", ["degree"])
+    return store
+
+
+async def test_delete_asks_first_with_yes_and_no(dispatcher, tracker):
+    await ActionAskDeleteData().run(dispatcher, tracker("delete my data"), {})
+    assert "cannot be undone" in reply_text(dispatcher)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_yes_after_the_question_erases_profile_progress_and_conversation(
+    ana, dispatcher, tracker
+):
+    message = tracker("yes", intent="affirm", events=after_question("action_ask_delete_data"))
+    events = await ActionHandleConfirmation().run(dispatcher, message, {})
+    assert ana.record("learner-1") is None
+    assert events == [FollowupAction(ERASE_CONVERSATION)]
+    assert ana.completed("someone-else") == {"degree"}
+
+
+async def test_no_after_the_question_keeps_everything(ana, dispatcher, tracker):
+    message = tracker("no", intent="deny", events=after_question("action_ask_delete_data"))
+    assert await ActionHandleConfirmation().run(dispatcher, message, {}) == []
+    assert ana.completed("learner-1") == {"degree", "leadership"}
+    assert "nothing was changed" in reply_text(dispatcher)
+
+
+@pytest.mark.parametrize("previous", [None, "action_answer_degrees", "action_show_progress"])
+async def test_a_yes_that_answers_no_question_changes_nothing(previous, ana, dispatcher, tracker):
+    events = after_question(previous) if previous else []
+    message = tracker("/affirm", intent="affirm", events=events)
+    assert await ActionHandleConfirmation().run(dispatcher, message, {}) == []
+    assert ana.completed("learner-1") == {"degree", "leadership"}
+
+
+async def test_confirmed_reset_clears_progress_but_keeps_the_profile(ana, dispatcher, tracker):
+    message = tracker("yes", intent="affirm", events=after_question("action_ask_reset_progress"))
+    await ActionHandleConfirmation().run(dispatcher, message, {})
+    assert ana.completed("learner-1") == set()
+    assert ana.record("learner-1").profile.current_role == "nurse"
+
+
+async def test_export_lists_everything_stored(ana, dispatcher, tracker):
+    await ActionExportMyData().run(dispatcher, tracker("export my data"), {})
+    text = reply_text(dispatcher)
+    assert "your id: learner-1" in text
+    assert "Current role: nurse" in text
+    assert "Earn a bachelor's degree in a related field" in text
+    assert "Take on more responsibility and lead" in text
+
+
+async def test_export_for_an_unknown_learner_says_nothing_is_stored(dispatcher, tracker):
+    await ActionExportMyData().run(dispatcher, tracker("export", sender_id="new"), {})
+    assert "No profile and no progress." in reply_text(dispatcher)

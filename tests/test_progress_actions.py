@@ -1,0 +1,115 @@
+"""Reporting, correcting, showing progress and next steps, through the real actions."""
+
+import pytest
+
+from actions.progress import (
+    ActionCorrectProgress,
+    ActionRecordProgress,
+    ActionShowProgress,
+    ActionSuggestNextSteps,
+)
+from tests.support import reply_text, slot_events
+
+
+@pytest.fixture(autouse=True)
+def databases(kb_url, learner_db_url):
+    """Every test here runs on a fresh knowledge base and an empty learner database."""
+
+
+def entity(kind, value):
+    return {"entity": kind, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("message", "entities", "milestone"),
+    [
+        ("I passed the CCRP", [entity("certification", "CCRP")], "certification"),
+        ("I just joined ACRP", [], "professional_organisation"),
+        ("finished my MHA", [entity("degree", "MHA")], "graduate_degree"),
+        (
+            "I've started leading a small team",
+            [entity("milestone", "leadership")],
+            "leadership",
+        ),
+        ("got promoted to assistant manager", [], "leadership"),
+    ],
+)
+async def test_a_reported_milestone_is_stored(
+    message, entities, milestone, store, dispatcher, tracker
+):
+    await ActionRecordProgress().run(dispatcher, tracker(message, entities=entities), {})
+    assert milestone in store.completed("learner-1")
+    assert "Marked done:" in reply_text(dispatcher)
+    assert "Progress: " in reply_text(dispatcher)
+
+
+async def test_a_masters_also_counts_the_bachelors(store, dispatcher, tracker):
+    await ActionRecordProgress().run(dispatcher, tracker("I have an MPH"), {})
+    assert store.completed("learner-1") == {"degree", "graduate_degree"}
+
+
+async def test_a_background_statement_fills_the_profile(store, dispatcher, tracker):
+    message = tracker(
+        "I'm a nurse with a BSN and 3 years in a hospital",
+        entities=[entity("job_title", "nurse"), entity("years", "3")],
+    )
+    events = await ActionRecordProgress().run(dispatcher, message, {})
+    profile = store.record("learner-1").profile
+    assert profile.education_level == "bachelor" and profile.education_field == "nursing"
+    assert profile.current_role == "nurse"
+    assert profile.years_experience == 3
+    assert profile.preferred_setting == "hospitals"
+    assert "degree" in store.completed("learner-1")
+    assert slot_events(events)["current_role"] == "nurse"
+
+
+async def test_the_target_role_is_recognised(store, dispatcher, tracker):
+    await ActionRecordProgress().run(
+        dispatcher, tracker("I want to become a clinical programme manager"), {}
+    )
+    assert store.record("learner-1").profile.target_role == "Clinical Program Manager"
+
+
+async def test_an_unrecognised_report_asks_which_milestone(store, dispatcher, tracker):
+    await ActionRecordProgress().run(dispatcher, tracker("I did a thing!"), {})
+    assert "Which milestone was that?" in reply_text(dispatcher)
+    assert store.record("learner-1") is None
+
+
+async def test_reporting_twice_says_it_is_already_there(store, dispatcher, tracker):
+    store.mark_done("learner-1", ["certification"])
+    await ActionRecordProgress().run(dispatcher, tracker("I passed the CHOM"), {})
+    assert "Already on your list: Add a certification." in reply_text(dispatcher)
+
+
+async def test_a_correction_undoes_the_milestone(store, dispatcher, tracker):
+    store.mark_done("learner-1", ["certification", "degree"])
+    await ActionCorrectProgress().run(dispatcher, tracker("actually I don't have the CCRP yet"), {})
+    assert store.completed("learner-1") == {"degree"}
+    assert "no longer marked done" in reply_text(dispatcher)
+
+
+async def test_progress_is_a_checklist_with_a_percentage(store, dispatcher, tracker):
+    store.mark_done("learner-1", ["degree", "certification", "leadership"])
+    await ActionShowProgress().run(dispatcher, tracker("show my progress"), {})
+    text = reply_text(dispatcher)
+    assert text.startswith("Your progress: 3 of 10 milestones (30%).")
+    assert "[x] Add a certification" in text
+    assert "[ ] Consider a master's degree" in text
+
+
+async def test_next_steps_skip_what_the_learner_has(kb, store, dispatcher, tracker):
+    store.mark_done("learner-1", ["degree", "graduate_degree"])
+    await ActionSuggestNextSteps().run(dispatcher, tracker("what next?"), {})
+    text = reply_text(dispatcher)
+    assert "1. Add a certification" in text
+    assert "2. Get hands-on clinical experience" in text
+    assert "3. Take on more responsibility and lead" in text
+    assert "bachelor" not in text.lower()
+    assert "Source: " in text
+
+
+async def test_each_learner_sees_only_their_own_progress(store, dispatcher, tracker):
+    store.mark_done("someone-else", ["degree", "certification"])
+    await ActionShowProgress().run(dispatcher, tracker("show my progress"), {})
+    assert reply_text(dispatcher).startswith("Your progress: 0 of 10")

@@ -1,0 +1,41 @@
+"""Rasa's own checks: the training data and domain are consistent, and the conversation test
+stories (tests/conversations/) are predicted exactly by the trained model."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from actions.settings import PROJECT_ROOT
+
+RASA = str(Path(sys.executable).parent / "rasa")
+MODEL = PROJECT_ROOT / "models" / "coach.tar.gz"
+
+
+def run_rasa(*args: str, log: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [RASA, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+    )
+    log.write_text(result.stdout + result.stderr)
+    return result
+
+
+def test_training_data_and_domain_validate_without_warnings(tmp_path):
+    result = run_rasa("data", "validate", "--fail-on-warnings", log=tmp_path / "validate.log")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
+def test_conversation_stories_are_predicted_exactly(tmp_path):
+    result = run_rasa(
+        "test", "core",
+        "--model", str(MODEL),
+        "--stories", "tests/conversations",
+        "--fail-on-prediction-errors",
+        "--out", str(tmp_path / "results"),
+        log=tmp_path / "stories.log",
+    )  # fmt: skip
+    failed = tmp_path / "results" / "failed_test_stories.yml"
+    details = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, details + (result.stdout + result.stderr)[-3000:]

@@ -1,0 +1,96 @@
+"""A returning learner is recognised; onboarding stores each answer as it is understood."""
+
+import pytest
+
+from actions.onboarding import ActionAskPreferredSetting, ValidateOnboardingForm
+from actions.session import ActionSessionStart
+from tests.support import reply_text, slot_events
+
+
+@pytest.fixture(autouse=True)
+def databases(kb_url, learner_db_url):
+    """Every test here runs on a fresh knowledge base and an empty learner database."""
+
+
+async def test_a_new_learner_starts_silently(dispatcher, tracker):
+    events = await ActionSessionStart().run(dispatcher, tracker("/session_start"), {})
+    assert [e["event"] for e in events] == ["session_started", "action"]
+    assert dispatcher.messages == []
+
+
+async def test_a_returning_learner_is_greeted_with_where_they_stand(store, dispatcher, tracker):
+    store.update_profile("learner-1", target_role="Clinical Program Manager")
+    store.mark_done("learner-1", ["degree", "graduate_degree"])
+    events = await ActionSessionStart().run(dispatcher, tracker("/session_start"), {})
+    assert reply_text(dispatcher) == (
+        "Welcome back! You have 2 of 10 milestones (20%). Next up: add a certification."
+    )
+    assert slot_events(events)["target_role"] == "Clinical Program Manager"
+
+
+def form_tracker(tracker, requested_slot, text, intent="inform"):
+    return tracker(text, intent=intent, slots={"requested_slot": requested_slot})
+
+
+@pytest.mark.parametrize(
+    ("slot", "answer", "stored"),
+    [
+        ("target_role", "ops manager", {"target_role": "Clinical Operations Manager"}),
+        ("target_role", "Clinical Program Manager", {"target_role": "Clinical Program Manager"}),
+        ("education", "a bachelor's in nursing", {"education_level": "bachelor"}),
+        ("education", "master of public health", {"education_level": "master"}),
+        ("current_role", "I'm a lab technician", {"current_role": "lab technician"}),
+        ("current_role", "research coordinator", {"current_role": "clinical research coordinator"}),
+        ("years_experience", "about five years", {"years_experience": 5}),
+        ("years_experience", "none", {"years_experience": 0}),
+        ("preferred_setting", "pharma", {"preferred_setting": "pharmaceutical companies"}),
+    ],
+)
+async def test_each_answer_is_understood_and_stored_at_once(
+    slot, answer, stored, store, dispatcher, tracker, domain
+):
+    events = await ValidateOnboardingForm().run(
+        dispatcher, form_tracker(tracker, slot, answer), domain
+    )
+    assert slot_events(events).get(slot) not in (None, "skipped")
+    profile = store.record("learner-1").profile.known()
+    assert stored.items() <= profile.items()
+
+
+async def test_a_masters_answer_marks_both_degree_milestones(store, dispatcher, tracker, domain):
+    await ValidateOnboardingForm().run(
+        dispatcher, form_tracker(tracker, "education", "an MHA"), domain
+    )
+    assert store.completed("learner-1") == {"degree", "graduate_degree"}
+
+
+async def test_an_answer_it_cannot_use_is_asked_again(store, dispatcher, tracker, domain):
+    events = await ValidateOnboardingForm().run(
+        dispatcher, form_tracker(tracker, "years_experience", "quite a while"), domain
+    )
+    assert slot_events(events)["years_experience"] is None
+    assert "A number of years" in reply_text(dispatcher)
+    assert store.record("learner-1") is None
+
+
+async def test_skip_moves_on_without_storing(store, dispatcher, tracker, domain):
+    events = await ValidateOnboardingForm().run(
+        dispatcher, form_tracker(tracker, "education", "skip", intent="skip"), domain
+    )
+    assert slot_events(events)["education"] == "skipped"
+    assert store.record("learner-1") is None
+
+
+async def test_a_question_in_the_middle_is_not_taken_as_an_answer(dispatcher, tracker, domain):
+    message = form_tracker(
+        tracker, "current_role", "what certifications should I get?", "ask_certifications"
+    )
+    events = await ValidateOnboardingForm().run(dispatcher, message, domain)
+    assert "current_role" not in slot_events(events)
+
+
+async def test_setting_buttons_come_from_the_knowledge_base(kb, dispatcher, tracker):
+    await ActionAskPreferredSetting().run(dispatcher, tracker(""), {})
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads[:-1] == [item.name for item in kb.topic("work_settings").items]
+    assert payloads[-1] == "no preference"
