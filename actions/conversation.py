@@ -4,6 +4,7 @@ showed last, and references such as "the first one"."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from rasa_sdk import Tracker
 
@@ -31,22 +32,72 @@ _ORDINALS = {
 _NUMBER_REFERENCE = re.compile(r"(?:number|no\.?|#|option)\s*([1-9])\b")
 
 
+@dataclass(frozen=True)
+class Utterance:
+    """A message, or a part of one, with the NLU entities that fall inside it."""
+
+    text: str
+    entities: list[dict] = field(default_factory=list)
+
+
 def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def latest_utterance(tracker: Tracker) -> Utterance:
+    return Utterance(latest_text(tracker), list(tracker.latest_message.get("entities") or []))
+
+
 def items_named(tracker: Tracker, kb: KnowledgeBase) -> list[ItemInfo]:
-    """Items the latest message names: NLU entities first, then any alias found in the text
-    (which catches names the model missed). Each item once, in order of appearance."""
+    return items_in(latest_utterance(tracker), kb)
+
+
+def items_in(utterance: Utterance, kb: KnowledgeBase) -> list[ItemInfo]:
+    """Items an utterance names: NLU entities first, then any alias found in the text (which
+    catches names the model missed). Each item once, in order of appearance."""
     found: list[ItemInfo] = []
-    for entity in tracker.latest_message.get("entities") or []:
+    for entity in utterance.entities:
         value = entity.get("value")
         item = kb.resolve(value) if isinstance(value, str) else None
         if item is not None:
             found.append(item)
-    found += kb.items_in_text(latest_text(tracker))
+    found += kb.items_in_text(utterance.text)
     unique = {item.name: item for item in reversed(found)}
     return [unique[name] for name in dict.fromkeys(item.name for item in found)]
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+# "I'm a nurse with a BSN, what should I do next?": a question after a comma or dash.
+_QUESTION_AFTER = re.compile(
+    r"(?:,|\s-|;)\s+(?=(?:what|which|how|should|do|does|is|are|can|could|would|where|when|who|"
+    r"why|any)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_statement_and_question(utterance: Utterance) -> tuple[Utterance, Utterance]:
+    """The parts of a message that state something, and the parts that ask something."""
+    spans = []
+    for sentence in _SENTENCE.finditer(utterance.text):
+        start = sentence.start()
+        for cut in _QUESTION_AFTER.finditer(sentence.group()):
+            spans.append((start, sentence.start() + cut.start()))
+            start = sentence.start() + cut.end()
+        spans.append((start, sentence.end()))
+    asks = [(a, b) for a, b in spans if utterance.text[a:b].strip().endswith("?")]
+    states = [(a, b) for a, b in spans if (a, b) not in asks and utterance.text[a:b].strip()]
+
+    def part(selected: list[tuple[int, int]]) -> Utterance:
+        return Utterance(
+            " ".join(utterance.text[a:b].strip() for a, b in selected),
+            [
+                e
+                for e in utterance.entities
+                if any(a <= (e.get("start") or 0) < b for a, b in selected)
+            ],
+        )
+
+    return part(states), part(asks)
 
 
 def listed_items(tracker: Tracker, kb: KnowledgeBase) -> list[ItemInfo]:

@@ -51,7 +51,28 @@ class ActionClarify(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "out_of_scope":
             opening = f"That's outside what I can help with: I coach people heading for {ROLES}."
-        else:
-            opening = "Sorry, I'm not sure what you mean."
-        offer_topics(dispatcher, opening)
+            offer_topics(dispatcher, opening)
+            return []
+        likely = likely_topics(tracker)
+        if likely:
+            titles = {ref.key: ref for ref in default_knowledge_base().topics()}
+            options = [titles[key] for key in likely if key in titles]
+            dispatcher.utter_message(
+                text="Do you mean "
+                + " or ".join(ref.title.lower() for ref in options)
+                + "? Pick one, or ask in other words.",
+                buttons=replies.topic_buttons(options),
+            )
+            return []
+        offer_topics(dispatcher, "Sorry, I'm not sure what you mean.")
         return []
+
+
+def likely_topics(tracker: Tracker, min_confidence: float = 0.25) -> list[str]:
+    """The two topics NLU hesitated between, when it did ("what do I need?")."""
+    ranked = [
+        r["name"].removeprefix("ask_")
+        for r in tracker.latest_message.get("intent_ranking") or []
+        if (r.get("name") or "").startswith("ask_") and r.get("confidence", 0) >= min_confidence
+    ]
+    return ranked[:2] if len(ranked) >= 2 else []

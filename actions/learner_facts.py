@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rasa_sdk import Tracker
-
-from actions.conversation import items_named, latest_text
+from actions.conversation import Utterance, items_in
 from actions.knowledge_base import ItemInfo, KnowledgeBase
 
 TARGET_ROLES = ("Clinical Operations Manager", "Clinical Program Manager")
@@ -22,19 +20,19 @@ _NO_DEGREE = re.compile(r"\b(no degree|without a degree|high school|ged|no colle
 _DOCTORATE = re.compile(r"\b(phd|doctorate|doctoral|dnp|md)\b")
 
 
-def entity_values(tracker: Tracker, entity: str) -> list[str]:
+def entity_values(utterance: Utterance, entity: str) -> list[str]:
     return [
         str(e["value"])
-        for e in tracker.latest_message.get("entities") or []
+        for e in utterance.entities
         if e.get("entity") == entity and e.get("value") is not None
     ]
 
 
-def milestones_named(tracker: Tracker, kb: KnowledgeBase, path_keys: set[str]) -> list[str]:
+def milestones_named(utterance: Utterance, kb: KnowledgeBase, path_keys: set[str]) -> list[str]:
     """Milestones a message reports: through named items ("the CCRP" -> certification) and the
     `milestone` entity for steps that are not a named thing ("leading a team" -> leadership)."""
-    found = [item.milestone for item in items_named(tracker, kb) if item.milestone]
-    found += [value for value in entity_values(tracker, "milestone") if value in path_keys]
+    found = [item.milestone for item in items_in(utterance, kb) if item.milestone]
+    found += [value for value in entity_values(utterance, "milestone") if value in path_keys]
     return list(dict.fromkeys(found))
 
 
@@ -71,10 +69,10 @@ def parse_education(text: str, items: list[ItemInfo]) -> dict:
     return facts
 
 
-def profile_facts(tracker: Tracker, kb: KnowledgeBase) -> dict:
+def profile_facts(utterance: Utterance, kb: KnowledgeBase) -> dict:
     """Profile fields a free statement gives, as ProgressStore.update_profile() arguments."""
-    text = latest_text(tracker)
-    items = items_named(tracker, kb)
+    text = utterance.text
+    items = items_in(utterance, kb)
     facts = parse_education(text, items)
 
     roles = [item for item in items if item.kind == "role"]
@@ -82,13 +80,13 @@ def profile_facts(tracker: Tracker, kb: KnowledgeBase) -> dict:
     if targets:
         facts["target_role"] = targets[0]
     current = [item.name for item in roles if item.name not in TARGET_ROLES]
-    job_titles = entity_values(tracker, "job_title")
+    job_titles = entity_values(utterance, "job_title")
     if current:
         facts["current_role"] = current[0]
     elif job_titles:
         facts["current_role"] = job_titles[0][:100]
 
-    years = [parse_years(f"{value} years") for value in entity_values(tracker, "years")]
+    years = [parse_years(f"{value} years") for value in entity_values(utterance, "years")]
     years = [value for value in years if value is not None] or [parse_years(text)]
     if years[0] is not None and _YEARS.search(text.lower()):
         facts["years_experience"] = years[0]

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import Utterance, items_in, latest_utterance, split_statement_and_question
 from actions.knowledge_base import KnowledgeBase, PathStepInfo, default_knowledge_base
 from actions.learner_facts import (
     describe_profile,
@@ -18,6 +19,7 @@ from actions.learner_facts import (
 )
 from actions.learner_store import ProgressStore, default_progress_store
 from actions.recommender import next_milestones, progress
+from actions.topic_answers import answer_topic, topic_asked
 
 EXAMPLES = '"I passed the CCRP", "I joined ACRP", "I finished my MHA" or "I lead a small team"'
 
@@ -67,7 +69,9 @@ def _names(path: list[PathStepInfo], keys: list[str]) -> str:
 
 
 class ActionRecordProgress(Action):
-    """Free statements about oneself and reported milestones, stored as they are said."""
+    """Statements about oneself and reported milestones, stored as they are said. A question in
+    the same message ("I'm a nurse, which certification should I get?") is answered too, and
+    nothing is recorded from the question itself ("is health sciences a good pick?")."""
 
     def name(self) -> str:
         return "action_record_progress"
@@ -77,21 +81,27 @@ class ActionRecordProgress(Action):
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
         path = kb.path()
-        facts = profile_facts(tracker, kb)
-        milestones = milestones_named(tracker, kb, {step.key for step in path})
+        statement, question = split_statement_and_question(latest_utterance(tracker))
+        facts = profile_facts(statement, kb)
+        milestones = milestones_named(statement, kb, {step.key for step in path})
         milestones += [m for m in milestones_from_profile(facts) if m not in milestones]
-        if not facts and not milestones:
+
+        events: list[dict[str, Any]] = []
+        recorded = bool(facts or milestones)
+        if recorded:
+            events += self._record(dispatcher, store, tracker.sender_id, path, facts, milestones)
+        answered = answer_question(dispatcher, tracker, question, kb) if question.text else []
+        if not recorded and not answered:
             dispatcher.utter_message(
                 text="Good to hear! Which milestone was that? For example " + EXAMPLES + "."
             )
-            return []
+        return events + answered
 
-        sender = tracker.sender_id
+    @staticmethod
+    def _record(dispatcher, store, sender, path, facts, milestones) -> list[dict[str, Any]]:
         if facts:
             store.update_profile(sender, **facts)
         added = store.mark_done(sender, milestones)
-        completed = store.completed(sender)
-
         lines = []
         if facts:
             lines.append("Noted: " + "; ".join(describe_profile(facts)) + ".")
@@ -99,10 +109,20 @@ class ActionRecordProgress(Action):
             lines.append(f"Marked done: {_names(path, added)}.")
         elif milestones:
             lines.append(f"Already on your list: {_names(path, milestones)}.")
-        lines.append(progress_line(path, completed))
+        lines.append(progress_line(path, store.completed(sender)))
         lines.append('Say "what should I do next?" for your next steps.')
         dispatcher.utter_message(text="\n".join(lines))
         return profile_slots(facts)
+
+
+def answer_question(dispatcher, tracker, question: Utterance, kb) -> list[dict[str, Any]]:
+    """Answer the question part of a statement: the topic NLU ranks for it, else the first
+    knowledge-base thing it names."""
+    topic = topic_asked(tracker)
+    if topic is None:
+        named = items_in(question, kb)
+        topic = named[0].topic if named else None
+    return answer_topic(dispatcher, tracker, topic) if topic else []
 
 
 class ActionCorrectProgress(Action):
@@ -116,7 +136,7 @@ class ActionCorrectProgress(Action):
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
         path = kb.path()
-        milestones = milestones_named(tracker, kb, {step.key for step in path})
+        milestones = milestones_named(latest_utterance(tracker), kb, {s.key for s in path})
         if not milestones:
             dispatcher.utter_message(
                 text="Which milestone should I take off your list? For example "

@@ -24,28 +24,39 @@ class TopicAnswerAction(Action):
         return f"action_answer_{self.topic}"
 
     async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        kb = default_knowledge_base()
-        topic = kb.topic(self.topic)
-        covered = {item.name for item in topic.items}
-        named = [
-            item
-            for item in items_named(tracker, kb)
-            if item.topic == self.topic or item.name in covered
-        ]
-        if len(named) == 1:
-            dispatcher.utter_message(text=replies.item_answer(named[0], topic))
-        else:
-            path = kb.path() if self.topic == "career_path" else ()
-            dispatcher.utter_message(text=replies.topic_answer(topic, path))
-        return [
-            SlotSet(LAST_TOPIC, self.topic),
-            SlotSet(LISTED_ITEMS, [item.name for item in topic.items]),
-        ]
+        return answer_topic(dispatcher, tracker, self.topic)
+
+
+def answer_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic_key: str
+) -> list[dict[str, Any]]:
+    """Answer a topic question; about one thing when the message names exactly one it covers."""
+    kb = default_knowledge_base()
+    topic = kb.topic(topic_key)
+    covered = {item.name for item in topic.items}
+    named = [
+        item for item in items_named(tracker, kb) if item.topic == topic_key or item.name in covered
+    ]
+    if len(named) == 1:
+        dispatcher.utter_message(text=replies.item_answer(named[0], topic))
+    else:
+        path = kb.path() if topic_key == "career_path" else ()
+        dispatcher.utter_message(text=replies.topic_answer(topic, path))
+    return [
+        SlotSet(LAST_TOPIC, topic_key),
+        SlotSet(LISTED_ITEMS, [item.name for item in topic.items]),
+    ]
+
+
+def topic_asked(tracker: Tracker, min_confidence: float = 0.2) -> str | None:
+    """The topic a message also asks about, from NLU's ranking of the topic intents."""
+    for ranked in tracker.latest_message.get("intent_ranking") or []:
+        name = ranked.get("name") or ""
+        if name.startswith("ask_") and ranked.get("confidence", 0) >= min_confidence:
+            return name.removeprefix("ask_")
+    return None
 
 
 class ActionAnswerRoleOverview(TopicAnswerAction):

@@ -30,7 +30,8 @@ fi
 case "$mode" in
   shell)
     echo "Starting the assistant (about 30 seconds). Type /stop to leave."
-    "$bin/rasa" shell -m "$model" --conversation-id "shell-$(id -un)" --quiet
+    # One conversation per OS user, so the next `make chat` continues this one.
+    "$bin/rasa" shell -m "$model" --conversation-id "${COACH_SHELL_ID:-shell-$(id -un)}" --quiet
     ;;
   server)
     "$bin/rasa" run -m "$model" --port "${RASA_PORT:-5005}" --credentials credentials.yml

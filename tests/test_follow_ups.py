@@ -124,3 +124,29 @@ async def test_which_of_those_with_no_match_says_so(dispatcher, tracker, kb_url)
 async def test_which_of_those_with_nothing_listed_asks_for_a_topic(dispatcher, tracker, kb_url):
     await ActionAnswerWhichOfThose().run(dispatcher, tracker("which of those is best?"), {})
     assert "Ask me about a topic first" in reply_text(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "question"),
+    [
+        ("I passed the CCRP", "I passed the CCRP", ""),
+        ("is health sciences a good pick?", "", "is health sciences a good pick?"),
+        (
+            "I'm a nurse with a BSN, which certification should I get?",
+            "I'm a nurse with a BSN",
+            "which certification should I get?",
+        ),
+        (
+            "I joined ACRP. What should I do next?",
+            "I joined ACRP.",
+            "What should I do next?",
+        ),
+    ],
+)
+def test_split_statement_and_question(text, statement, question):
+    from actions.conversation import Utterance, split_statement_and_question
+
+    entities = [{"entity": "x", "value": "v", "start": 0, "end": 1}]
+    stated, asked = split_statement_and_question(Utterance(text, entities))
+    assert (stated.text, asked.text) == (statement, question)
+    assert bool(stated.entities) == bool(statement)  # the entity at 0 goes with the first part

@@ -22,3 +22,19 @@ async def test_an_unplaced_message_gets_a_clarification_not_silence(dispatcher, 
     await ActionClarify().run(dispatcher, tracker("blorp zzz", intent="nlu_fallback"), {})
     assert reply_text(dispatcher).startswith("Sorry, I'm not sure what you mean.")
     assert "I can tell you about:" in reply_text(dispatcher)
+
+
+async def test_when_nlu_hesitates_between_two_topics_it_asks_which(dispatcher, tracker, kb_url):
+    message = tracker("what do I need?", intent="nlu_fallback")
+    message.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "ask_degrees", "confidence": 0.38},
+        {"name": "ask_experience", "confidence": 0.35},
+        {"name": "ask_skills", "confidence": 0.1},
+    ]
+    await ActionClarify().run(dispatcher, message, {})
+    assert reply_text(dispatcher).startswith(
+        "Do you mean degrees and education or experience and first jobs?"
+    )
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/ask_degrees", "/ask_experience"]

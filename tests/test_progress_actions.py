@@ -113,3 +113,24 @@ async def test_each_learner_sees_only_their_own_progress(store, dispatcher, trac
     store.mark_done("someone-else", ["degree", "certification"])
     await ActionShowProgress().run(dispatcher, tracker("show my progress"), {})
     assert reply_text(dispatcher).startswith("Your progress: 0 of 10")
+
+
+async def test_a_question_is_answered_and_nothing_recorded_from_it(store, dispatcher, tracker):
+    message = tracker("is health sciences a sensible degree to pick?", intent="inform_background")
+    events = await ActionRecordProgress().run(dispatcher, message, {})
+    assert store.record("learner-1") is None
+    assert reply_text(dispatcher).startswith("Health sciences")
+    assert slot_events(events)["last_topic"] == "degrees"
+
+
+async def test_a_statement_with_a_question_is_recorded_and_answered(store, dispatcher, tracker):
+    message = tracker("I'm a nurse with a BSN, which certification should I get?")
+    message.latest_message["intent_ranking"] = [
+        {"name": "inform_background", "confidence": 0.6},
+        {"name": "ask_certifications", "confidence": 0.3},
+    ]
+    events = await ActionRecordProgress().run(dispatcher, message, {})
+    assert store.completed("learner-1") == {"degree"}
+    assert "Noted: Education: bachelor's degree (nursing)" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[1]["text"].startswith("Certifications")
+    assert slot_events(events)["last_topic"] == "certifications"

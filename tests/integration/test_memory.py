@@ -1,0 +1,66 @@
+"""Learner memory end to end: real servers, REST channel, restarts, deletion."""
+
+import json
+import sqlite3
+import uuid
+
+import pytest
+
+from scripts.local_servers import DEFAULT_MODEL, running_assistant
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"),
+]
+
+
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
+    ana, ben = f"ana-{uuid.uuid4().hex[:6]}", f"ben-{uuid.uuid4().hex[:6]}"
+
+    with running_assistant(work_dir=tmp_path) as assistant:
+        background = text_of(assistant.say(ana, "I'm a nurse with a BSN"))
+        assert "Education: bachelor's degree (nursing)" in background, background
+        assistant.say(ana, "I passed the CCRP")
+        assistant.say(ana, "I just joined ACRP")
+        before = text_of(assistant.say(ana, "show my progress"))
+        assert before.startswith("Your progress: 3 of 10 milestones (30%)."), before
+
+    # Both servers stopped and started again on the same databases.
+    with running_assistant(work_dir=tmp_path) as assistant:
+        assert text_of(assistant.say(ana, "show my progress")) == before
+
+        next_steps = text_of(assistant.say(ana, "what should I do next?"))
+        assert next_steps.startswith("Your next steps:"), next_steps
+        assert "Consider a master's degree" in next_steps
+        for already_done in ("Earn a bachelor's", "Add a certification", "Build your network"):
+            assert already_done not in next_steps
+
+        welcome = text_of(assistant.say(ana, "/session_start"))
+        assert welcome.startswith("Welcome back! You have 3 of 10 milestones (30%)."), welcome
+
+        assert text_of(assistant.say(ben, "show my progress")).startswith("Your progress: 0 of 10")
+
+        question = text_of(assistant.say(ana, "please delete my data"))
+        assert "Are you sure?" in question, question
+        assert "deleted" in text_of(assistant.say(ana, "yes"))
+        assert text_of(assistant.say(ana, "show my progress")).startswith("Your progress: 0 of 10")
+        export = text_of(assistant.say(ana, "export my data"))
+        assert "No profile and no progress." in export, export
+
+    # Nothing Ana said before the deletion is stored anywhere.
+    with sqlite3.connect(tmp_path / "conversations.db") as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ?", (ana,)).fetchall()
+    said = [json.loads(data).get("text") for (data,) in rows]
+    said = [text for text in said if text]
+    assert "show my progress" in said  # what she said after the deletion is kept
+    for before_deletion in ("I'm a nurse with a BSN", "I passed the CCRP", "I just joined ACRP"):
+        assert before_deletion not in said
+    with sqlite3.connect(tmp_path / "learners.db") as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM learners WHERE sender_id = ?", (ana,)
+        ).fetchone()
+    assert count == 0
