@@ -14,7 +14,8 @@ class Learner(LearnerModel):
     sender_id = Column(String(255), primary_key=True)  # the channel's id for this learner
     education_level = Column(String(40))  # none / bachelor / master / doctorate
     education_field = Column(String(200))
-    current_role = Column(String(200))
+    # "current_role" is a reserved word in PostgreSQL: the column avoids it.
+    current_role = Column("current_job", String(200))
     years_experience = Column(Float)
     target_role = Column(String(100))
     preferred_setting = Column(String(100))

@@ -1,16 +1,41 @@
-"""The learner database: profiles and milestones per sender, migrations, concurrent updates."""
+"""The learner database: profiles and milestones per sender, migrations, concurrent updates.
 
-import sqlite3
+Runs on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL names an empty database (.ci/run
+starts one): the same code serves both.
+"""
+
+import os
 import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from actions.db import engine_for
 from actions.kb_loader import build_knowledge_base
 from actions.learner_store import ProgressStore, migrate
 from tests.conftest import KNOWLEDGE_DIR
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def learner_url(request, tmp_path):
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'learners.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("set TEST_POSTGRES_URL to an empty PostgreSQL database (.ci/run does)")
+    with engine_for(POSTGRES_URL).begin() as connection:
+        for table in ("learner_milestones", "learners", "alembic_version"):
+            connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(learner_url):
+    migrate(learner_url)
+    return ProgressStore(learner_url)
 
 
 def test_a_new_learner_has_no_record(store):
@@ -81,21 +106,21 @@ def test_rebuilding_the_knowledge_base_never_touches_learners(tmp_path):
     assert store.record("ana").profile.current_role == "nurse"
 
 
-def test_migrates_an_empty_database_to_the_latest_schema(tmp_path):
-    url = f"sqlite:///{tmp_path / 'new' / 'learners.db'}"
-    migrate(url)
-    tables = set(inspect(engine_for(url)).get_table_names())
+def test_migrates_an_empty_database_to_the_latest_schema(learner_url):
+    migrate(learner_url)
+    tables = set(inspect(engine_for(learner_url)).get_table_names())
     assert {"learners", "learner_milestones", "alembic_version"} <= tables
 
 
-def test_upgrades_a_database_at_the_previous_schema_keeping_its_learners(tmp_path):
-    path = tmp_path / "learners.db"
-    url = f"sqlite:///{path}"
+def test_upgrades_a_database_at_the_previous_schema_keeping_its_learners(learner_url):
+    url = learner_url
     migrate(url, "0001")  # an operator's database from before milestones existed
-    with sqlite3.connect(path) as connection:
+    with engine_for(url).begin() as connection:
         connection.execute(
-            "INSERT INTO learners (sender_id, current_role, created_at, updated_at)"
-            " VALUES ('ana', 'nurse', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            text(
+                "INSERT INTO learners (sender_id, current_job, created_at, updated_at)"
+                " VALUES ('ana', 'nurse', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
         )
     migrate(url)
     store = ProgressStore(url)

@@ -87,3 +87,13 @@ async def test_export_lists_everything_stored(ana, dispatcher, tracker):
 async def test_export_for_an_unknown_learner_says_nothing_is_stored(dispatcher, tracker):
     await ActionExportMyData().run(dispatcher, tracker("export", sender_id="new"), {})
     assert "No profile and no progress." in reply_text(dispatcher)
+
+
+async def test_erasing_the_conversation_resets_and_restarts_it(dispatcher, tracker):
+    from rasa_sdk.events import AllSlotsReset, Restarted
+
+    from actions.my_data import ActionEraseConversation
+
+    events = await ActionEraseConversation().run(dispatcher, tracker(""), {})
+    assert events == [AllSlotsReset(), Restarted()]
+    assert ActionEraseConversation().name() == ERASE_CONVERSATION

@@ -94,3 +94,33 @@ async def test_setting_buttons_come_from_the_knowledge_base(kb, dispatcher, trac
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
     assert payloads[:-1] == [item.name for item in kb.topic("work_settings").items]
     assert payloads[-1] == "no preference"
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("ActionAskTargetRole", "Which role are you aiming for?"),
+        ("ActionAskEducation", "What is your education so far?"),
+        ("ActionAskCurrentRole", "What is your current job?"),
+        ("ActionAskYearsExperience", "How many years of work experience"),
+    ],
+)
+async def test_each_onboarding_question(action, expected, dispatcher, tracker):
+    from actions import onboarding
+
+    ask = getattr(onboarding, action)()
+    assert ask.name() == f"action_ask_{ask.slot}"
+    await ask.run(dispatcher, tracker(""), {})
+    assert reply_text(dispatcher).startswith(expected)
+
+
+async def test_finishing_onboarding_gives_next_steps_for_what_was_said(
+    store, dispatcher, tracker
+):
+    from actions.onboarding import ActionOnboardingDone
+
+    store.mark_done("learner-1", ["degree"])
+    await ActionOnboardingDone().run(dispatcher, tracker(""), {})
+    text = reply_text(dispatcher)
+    assert text.startswith("Thanks, that's your profile set up.")
+    assert "1. Consider a master's degree" in text

@@ -19,7 +19,7 @@ def upgrade() -> None:
         sa.Column("sender_id", sa.String(255), primary_key=True),
         sa.Column("education_level", sa.String(40)),
         sa.Column("education_field", sa.String(200)),
-        sa.Column("current_role", sa.String(200)),
+        sa.Column("current_job", sa.String(200)),
         sa.Column("years_experience", sa.Float),
         sa.Column("target_role", sa.String(100)),
         sa.Column("preferred_setting", sa.String(100)),

@@ -24,7 +24,7 @@ def text_of(messages: list[dict]) -> str:
     ("question", "heading"),
     [
         ("how do the two jobs differ, in a nutshell?", "The two roles"),
-        ("what sort of employers take on program managers?", "Where they work"),
+        ("which employers take on clinical ops managers?", "Where they work"),
         ("is there much travelling involved?", "Hours, travel"),
         ("what should I study at university for this?", "Degrees and education"),
         ("which certs would boost my cv?", "Certifications"),
