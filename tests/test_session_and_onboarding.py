@@ -114,9 +114,7 @@ async def test_each_onboarding_question(action, expected, dispatcher, tracker):
     assert reply_text(dispatcher).startswith(expected)
 
 
-async def test_finishing_onboarding_gives_next_steps_for_what_was_said(
-    store, dispatcher, tracker
-):
+async def test_finishing_onboarding_gives_next_steps_for_what_was_said(store, dispatcher, tracker):
     from actions.onboarding import ActionOnboardingDone
 
     store.mark_done("learner-1", ["degree"])
