@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -169,11 +167,27 @@ class ProgressStore:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the learner database at `url` to `revision` (Alembic), creating it if needed."""
+    # Alembic logs set-up chatter at INFO on import and every run: quiet it before importing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    engine_for(url)  # creates the SQLite file's folder
+    before = current_revision(url)
     command.upgrade(config, revision)
+    after = current_revision(url)
+    if after != before:
+        logger.info("Learner database migrated from %s to %s.", before or "empty", after)
+
+
+def current_revision(url: str) -> str | None:
+    """The learner database's schema revision (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine_for(url).connect() as connection:  # also creates the SQLite file's folder
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def default_progress_store() -> ProgressStore:

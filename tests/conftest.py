@@ -1,7 +1,6 @@
-"""Shared fixtures: a temporary knowledge base, a tracker factory and a dispatcher.
-
-The actions package builds the configured knowledge base when imported (as the action server
-does at start), so point it at a throw-away file before anything imports it.
+"""Shared fixtures: temporary knowledge base and learner database, a tracker factory, a
+dispatcher and the domain. The default database URLs point at throw-away files, so no test can
+touch the checkout's var/ databases.
 """
 
 from __future__ import annotations
