@@ -11,10 +11,8 @@ from actions.my_data import (
 )
 from tests.support import reply_text
 
-
-@pytest.fixture(autouse=True)
-def databases(kb_url, learner_db_url):
-    """Every test here runs on a fresh knowledge base and an empty learner database."""
+# Every test here runs on a fresh knowledge base and an empty learner database.
+pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
 
 
 def after_question(action_name):

@@ -10,10 +10,8 @@ from actions.progress import (
 )
 from tests.support import reply_text, slot_events
 
-
-@pytest.fixture(autouse=True)
-def databases(kb_url, learner_db_url):
-    """Every test here runs on a fresh knowledge base and an empty learner database."""
+# Every test here runs on a fresh knowledge base and an empty learner database.
+pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
 
 
 def entity(kind, value):

@@ -6,10 +6,8 @@ from actions.onboarding import ActionAskPreferredSetting, ValidateOnboardingForm
 from actions.session import ActionSessionStart
 from tests.support import reply_text, slot_events
 
-
-@pytest.fixture(autouse=True)
-def databases(kb_url, learner_db_url):
-    """Every test here runs on a fresh knowledge base and an empty learner database."""
+# Every test here runs on a fresh knowledge base and an empty learner database.
+pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
 
 
 async def test_a_new_learner_starts_silently(dispatcher, tracker):
