@@ -17,7 +17,7 @@ from actions.learner_facts import (
     milestones_named,
     profile_facts,
 )
-from actions.learner_store import ProgressStore, default_progress_store
+from actions.learner_store import default_progress_store
 from actions.recommender import next_milestones, progress
 from actions.topic_answers import answer_topic, topic_asked
 
@@ -182,8 +182,3 @@ class ActionSuggestNextSteps(Action):
         kb, store = default_knowledge_base(), default_progress_store()
         dispatcher.utter_message(text=next_steps_text(kb, store.completed(tracker.sender_id)))
         return []
-
-
-def stored_profile(store: ProgressStore, sender_id: str) -> dict:
-    record = store.record(sender_id)
-    return record.profile.known() if record else {}
