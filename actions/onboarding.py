@@ -13,11 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_text
 from actions.knowledge_base import default_knowledge_base
-from actions.learner_facts import TARGET_ROLES, parse_education, parse_years
+from actions.learner_facts import (
+    TARGET_ROLES,
+    milestones_from_profile,
+    parse_education,
+    parse_years,
+)
 from actions.learner_store import default_progress_store
 from actions.progress import next_steps_text
 
-FORM_SLOTS = ("target_role", "education", "current_role", "years_experience", "preferred_setting")
 SKIPPED = "skipped"
 _NO_PREFERENCE = re.compile(r"\b(any|anywhere|no preference|not sure|don't know|either|both)\b")
 _UNDECIDED = re.compile(r"\b(not sure|don't know|undecided|either|both)\b")
@@ -87,10 +91,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {"education": None}
         store = default_progress_store()
         store.update_profile(tracker.sender_id, **facts)
-        level = facts.get("education_level")
-        done = {"bachelor": ["degree"], "master": ["degree", "graduate_degree"]}
-        done["doctorate"] = done["master"]
-        store.mark_done(tracker.sender_id, done.get(level, []))
+        store.mark_done(tracker.sender_id, milestones_from_profile(facts))
         return {"education": value}
 
     def validate_current_role(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
