@@ -25,8 +25,7 @@ EXAMPLES = '"I passed the CCRP", "I joined ACRP", "I finished my MHA" or "I lead
 
 
 def progress_line(path: list[PathStepInfo], completed: set[str]) -> str:
-    state = progress(path, completed)
-    return f"Progress: {len(state.done)} of {len(path)} milestones ({state.percent}%)."
+    return f"Progress: {progress(path, completed).summary}."
 
 
 def next_steps_text(kb: KnowledgeBase, completed: set[str]) -> str:
@@ -163,7 +162,7 @@ class ActionShowProgress(Action):
         kb, store = default_knowledge_base(), default_progress_store()
         path = kb.path()
         state = progress(path, store.completed(tracker.sender_id))
-        lines = [f"Your progress: {len(state.done)} of {len(path)} milestones ({state.percent}%)."]
+        lines = [f"Your progress: {state.summary}."]
         lines += [f"[x] {step.title}" for step in state.done]
         lines += [f"[ ] {step.title}" for step in state.to_do]
         if not state.done:

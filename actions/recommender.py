@@ -22,6 +22,13 @@ class Progress:
         total = len(self.done) + len(self.to_do)
         return round(100 * len(self.done) / total) if total else 0
 
+    @property
+    def summary(self) -> str:
+        """ "3 of 10 milestones (30%)" """
+        return (
+            f"{len(self.done)} of {len(self.done) + len(self.to_do)} milestones ({self.percent}%)"
+        )
+
 
 def effective_completed(completed: Iterable[str]) -> set[str]:
     effective = set(completed)

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_store import default_progress_store
 from actions.progress import profile_slots
-from actions.recommender import next_milestones, progress
+from actions.recommender import progress
 
 
 class ActionSessionStart(Action):
@@ -33,8 +33,7 @@ class ActionSessionStart(Action):
 def welcome_back(completed) -> str:
     path = default_knowledge_base().path()
     state = progress(path, completed)
-    upcoming = next_milestones(path, completed, limit=1)
-    line = f"Welcome back! You have {len(state.done)} of {len(path)} milestones ({state.percent}%)."
-    if upcoming:
-        line += f" Next up: {upcoming[0].title.lower()}."
+    line = f"Welcome back! You have {state.summary}."
+    if state.to_do:  # the path's order: the same first step next_milestones() gives
+        line += f" Next up: {state.to_do[0].title.lower()}."
     return line
