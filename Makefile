@@ -17,7 +17,9 @@ export PYTHONWARNINGS := ignore
 # The Rasa server loads the tracker store from addons/ by module path.
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup kb migrate train chat shell run actions validate test lint lock clean
+WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
+
+.PHONY: help setup widget kb migrate train chat shell run web actions validate test lint lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -26,6 +28,13 @@ setup: $(INSTALLED) kb migrate $(MODEL) ## venv, knowledge base, learner databas
 
 $(INSTALLED): requirements.lock scripts/bootstrap_venv.sh
 	@scripts/bootstrap_venv.sh $(VENV)
+
+widget: $(WIDGET_CLIENT) ## the website widget's socket.io client, from npm (needs Node.js)
+
+$(WIDGET_CLIENT): widget/package-lock.json
+	@command -v npm >/dev/null || { echo "The website widget needs Node.js and npm (e.g. apt-get install nodejs npm)." >&2; exit 1; }
+	@npm ci --prefix widget --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
 
 kb: $(INSTALLED) ## (re)build the knowledge base from knowledge/*.yml if the files changed
 	@$(BIN)/python -m actions.kb_loader
@@ -50,8 +59,10 @@ chat: setup ## set everything up and chat in the terminal (rasa shell)
 
 shell: chat ## same as chat
 
-run: setup ## action server + Rasa server with the REST channel on port 5005
+run: setup widget ## action server + Rasa server on port 5005: REST, website widget, Slack
 	@scripts/start.sh server
+
+web: run ## same as run: prints the address of the widget's page
 
 actions: setup ## the action server alone, on port 5055
 	$(BIN)/rasa run actions --port 5055
@@ -59,7 +70,7 @@ actions: setup ## the action server alone, on port 5055
 validate: $(INSTALLED) ## check the training data and domain
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test: setup ## set everything up and run every test
+test: setup widget ## set everything up and run every test
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED) ## style and static checks

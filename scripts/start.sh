@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the action server in the background, then the assistant in the foreground:
 #   scripts/start.sh shell    chat in the terminal (one conversation per OS user)
-#   scripts/start.sh server   Rasa server with the channels in credentials.yml (port 5005)
+#   scripts/start.sh server   Rasa server with the channels in credentials.yml (port 5005):
+#                             REST, the website widget (URL printed once it is up), Slack
 # The action server stops when the foreground process ends. An action server already
 # answering on the port (e.g. from `make actions`) is reused.
 set -euo pipefail
@@ -34,7 +35,22 @@ case "$mode" in
     "$bin/rasa" shell -m "$model" --conversation-id "${COACH_SHELL_ID:-shell-$(id -un)}" --quiet
     ;;
   server)
-    "$bin/rasa" run -m "$model" --port "${RASA_PORT:-5005}" --credentials credentials.yml
+    port=${RASA_PORT:-5005}
+    cors=()  # the widget on another site's pages needs that site allowed (README, "Website widget")
+    [ -n "${WIDGET_ALLOWED_ORIGINS:-}" ] && cors=(--cors $WIDGET_ALLOWED_ORIGINS)
+    echo "Starting the Rasa server on port $port (about 30 seconds)..."
+    "$bin/rasa" run -m "$model" --port "$port" --credentials credentials.yml "${cors[@]}" &
+    server_pid=$!
+    trap 'kill "$server_pid" 2>/dev/null || true; kill "${actions_pid:-}" 2>/dev/null || true' EXIT
+    until curl -fsS "http://localhost:$port/" >/dev/null 2>&1; do
+      kill -0 "$server_pid" 2>/dev/null || exit 1
+      sleep 1
+    done
+    echo
+    echo "The assistant is up. Open http://localhost:$port/webhooks/widget/ in your browser."
+    echo "REST: http://localhost:$port/webhooks/rest/webhook   Slack: /webhooks/slack/webhook"
+    echo "Press Ctrl+C to stop."
+    wait "$server_pid"
     ;;
   *) echo "usage: $0 shell|server" >&2; exit 2 ;;
 esac
