@@ -18,6 +18,9 @@ class Settings:
     knowledge_db_url: str  # rebuildable content built from knowledge/
     knowledge_dir: Path  # the human-editable YAML the knowledge base is built from
     learner_db_url: str  # learners' profiles and progress: precious, migrated, never rebuilt
+    slack_bot_token: str  # Slack is off unless both of these are set
+    slack_signing_secret: str
+    slack_api_url: str  # Slack's Web API; tests point it at a local stand-in
 
 
 def load_settings() -> Settings:
@@ -28,4 +31,7 @@ def load_settings() -> Settings:
         ),
         knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")),
         learner_db_url=os.environ.get("LEARNER_DB_URL", f"sqlite:///{var_dir / 'learners.db'}"),
+        slack_bot_token=os.environ.get("SLACK_BOT_TOKEN", ""),
+        slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET", ""),
+        slack_api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     )
