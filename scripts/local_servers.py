@@ -12,8 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class RunningAssistant:
     url: str
     token: str  # for Rasa's HTTP API (--enable-api is token-protected)
     action_server_url: str
+    restart_server: Callable[[], None]  # the Rasa server again, same port and databases
 
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         """Send one message through the REST channel; returns the bot's messages."""
@@ -70,21 +71,20 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
-@contextmanager
-def _process(args: list[str], log: Path, env: dict) -> Iterator[subprocess.Popen]:
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
+def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
+    with open(log, "a") as log_file:
+        return subprocess.Popen(
             args, cwd=PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=env
         )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager
@@ -92,8 +92,12 @@ def running_assistant(
     model: Path = DEFAULT_MODEL,
     work_dir: Path | None = None,
     env: dict | None = None,
+    cors: str | None = None,
 ) -> Iterator[RunningAssistant]:
-    """Both servers on free ports, each with its own log in work_dir; stopped on exit."""
+    """Both servers on free ports, each with its own log in work_dir; stopped on exit.
+
+    env adds to the servers' environment (e.g. Slack settings); cors is `rasa run --cors`.
+    """
     work_dir = Path(work_dir or PROJECT_ROOT / "logs")
     work_dir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
@@ -114,29 +118,41 @@ def running_assistant(
         "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
         **(env or {}),
     }
-    rasa = str(BIN / "rasa")
+    rasa = [str(BIN / "python"), "-m", "scripts.quiet_rasa"]
+    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    actions_url = f"http://127.0.0.1:{actions_port}"
+    server_args = [
+        *rasa, "run", "--model", str(model), "--port", str(rasa_port),
+        "--interface", "127.0.0.1", "--enable-api", "--auth-token", token,
+        "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+        *(["--cors", cors] if cors else []),
+    ]  # fmt: skip
+    processes: dict[str, subprocess.Popen] = {}
 
-    with ExitStack() as stack:
-        actions = stack.enter_context(
-            _process(
-                [rasa, "run", "actions", "--port", str(actions_port)],
-                work_dir / "actions.log",
-                full_env,
-            )
+    def start_server() -> None:
+        processes["rasa"] = _start(server_args, work_dir / "rasa.log", full_env)
+        _wait_until_up(
+            f"{rasa_url}/status?token={token}", processes["rasa"], work_dir / "rasa.log", 240
         )
-        server = stack.enter_context(
-            _process(
-                [
-                    rasa, "run", "--model", str(model), "--port", str(rasa_port),
-                    "--interface", "127.0.0.1", "--enable-api", "--auth-token", token,
-                    "--endpoints", str(endpoints), "--credentials", "credentials.yml",
-                ],
-                work_dir / "rasa.log",
-                full_env,
-            )
-        )  # fmt: skip
-        actions_url = f"http://127.0.0.1:{actions_port}"
-        _wait_until_up(f"{actions_url}/health", actions, work_dir / "actions.log", 120)
-        rasa_url = f"http://127.0.0.1:{rasa_port}"
-        _wait_until_up(f"{rasa_url}/status?token={token}", server, work_dir / "rasa.log", 240)
-        yield RunningAssistant(url=rasa_url, token=token, action_server_url=actions_url)
+
+    def restart_server() -> None:
+        _stop(processes.pop("rasa"))
+        start_server()
+
+    try:
+        processes["actions"] = _start(
+            [*rasa, "run", "actions", "--port", str(actions_port)],
+            work_dir / "actions.log",
+            full_env,
+        )
+        _wait_until_up(f"{actions_url}/health", processes["actions"], work_dir / "actions.log", 120)
+        start_server()
+        yield RunningAssistant(
+            url=rasa_url,
+            token=token,
+            action_server_url=actions_url,
+            restart_server=restart_server,
+        )
+    finally:
+        for process in processes.values():
+            _stop(process)

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-shell}
 bin=.venv/bin
+rasa=("$bin/python" -m scripts.quiet_rasa)  # `rasa`, minus start-up DeprecationWarnings
 model=models/coach.tar.gz
 actions_port=5055  # endpoints.yml points Rasa here
 mkdir -p logs var
@@ -17,7 +18,7 @@ export PYTHONPATH=$PWD  # the Rasa server loads addons/tracker_store.py
 healthy() { curl -fsS "http://localhost:$actions_port/health" >/dev/null 2>&1; }
 
 if ! healthy; then
-  "$bin/rasa" run actions --port "$actions_port" >logs/actions.log 2>&1 &
+  "${rasa[@]}" run actions --port "$actions_port" >logs/actions.log 2>&1 &
   actions_pid=$!
   trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
   for _ in $(seq 1 120); do
@@ -32,14 +33,14 @@ case "$mode" in
   shell)
     echo "Starting the assistant (about 30 seconds). Type /stop to leave."
     # One conversation per OS user, so the next `make chat` continues this one.
-    "$bin/rasa" shell -m "$model" --conversation-id "${COACH_SHELL_ID:-shell-$(id -un)}" --quiet
+    "${rasa[@]}" shell -m "$model" --conversation-id "${COACH_SHELL_ID:-shell-$(id -un)}" --quiet
     ;;
   server)
     port=${RASA_PORT:-5005}
     cors=()  # the widget on another site's pages needs that site allowed (README, "Website widget")
     [ -n "${WIDGET_ALLOWED_ORIGINS:-}" ] && cors=(--cors $WIDGET_ALLOWED_ORIGINS)
     echo "Starting the Rasa server on port $port (about 30 seconds)..."
-    "$bin/rasa" run -m "$model" --port "$port" --credentials credentials.yml "${cors[@]}" &
+    "${rasa[@]}" run -m "$model" --port "$port" --credentials credentials.yml "${cors[@]}" &
     server_pid=$!
     trap 'kill "$server_pid" 2>/dev/null || true; kill "${actions_pid:-}" 2>/dev/null || true' EXIT
     until curl -fsS "http://localhost:$port/" >/dev/null 2>&1; do

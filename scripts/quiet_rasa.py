@@ -1,0 +1,25 @@
+"""The `rasa` command without the screenful of third-party DeprecationWarnings it prints on start.
+
+PYTHONWARNINGS=ignore alone does not silence them: importing Sanic puts its own
+`filterwarnings("once", DeprecationWarning)` in front of it. Importing Sanic first and filtering
+after it restores quiet logs. Run `.venv/bin/rasa` directly to see the warnings.
+
+    python -m scripts.quiet_rasa run --port 5005 ...    (same arguments as `rasa`)
+"""
+
+import sys
+import warnings
+
+import sanic  # noqa: F401  (imported first, so the filter below sits in front of Sanic's)
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+# These warn (pyparsing deprecations) when first imported, and Rasa later lets UserWarnings
+# through once: import them now, under the filter.
+import matplotlib.fontconfig_pattern  # noqa: E402, F401
+import packaging.requirements  # noqa: E402, F401
+from rasa.__main__ import main  # noqa: E402  (after the filter, or its imports warn)
+
+if __name__ == "__main__":
+    sys.argv[0] = "rasa"
+    sys.exit(main())
