@@ -1,12 +1,94 @@
+import secrets
+import threading
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
 import pytest
 
-from scripts.local_servers import DEFAULT_MODEL, running_assistant
+from scripts.local_servers import DEFAULT_MODEL, free_port, running_assistant
+from tests.integration.slack_stand_in import SlackWebApi
+
+SLACK_BOT_TOKEN = "xoxb-stand-in-token"
+
+
+@dataclass
+class SlackApp:
+    webhook: str  # where Slack would send events and clicks
+    signing_secret: str
+    api: SlackWebApi  # where the bot's replies arrive
+
+
+@dataclass
+class SiteOwnerPage:
+    url: str  # a page on another origin, embedding the widget with its one script tag
+    directory: Path
+
+
+class QuietFileHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
-    """The real action server and Rasa server (REST channel), started once for these tests."""
+def slack_web_api():
+    api = SlackWebApi(SLACK_BOT_TOKEN)
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def slack_signing_secret() -> str:
+    return secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session")
+def site_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, slack_web_api, slack_signing_secret, site_port):
+    """The real action server and Rasa server, started once for these tests: REST, the website
+    widget (allowing the site owner's origin), and Slack (replies go to the local stand-in)."""
     if not DEFAULT_MODEL.exists():
         pytest.skip("needs a trained model: make train")
-    with running_assistant(work_dir=tmp_path_factory.mktemp("servers")) as running:
+    slack_env = {
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": slack_signing_secret,
+        "SLACK_API_URL": slack_web_api.url,
+    }
+    with running_assistant(
+        work_dir=tmp_path_factory.mktemp("servers"),
+        env=slack_env,
+        cors=f"http://127.0.0.1:{site_port}",
+    ) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def slack_app(assistant, slack_web_api, slack_signing_secret) -> SlackApp:
+    return SlackApp(
+        webhook=f"{assistant.url}/webhooks/slack/webhook",
+        signing_secret=slack_signing_secret,
+        api=slack_web_api,
+    )
+
+
+@pytest.fixture(scope="session")
+def site_owner_page(assistant, site_port, tmp_path_factory) -> SiteOwnerPage:
+    """The snippet from the README, pasted into a page served from its own origin."""
+    directory = tmp_path_factory.mktemp("site")
+    (directory / "index.html").write_text(
+        "<!doctype html><html><head><title>St. Example Hospital careers</title></head><body>"
+        "<h1>Careers in clinical operations</h1>"
+        f'<script src="{assistant.url}/webhooks/widget/coach-widget.js"'
+        ' data-title="Career coach" data-color="#0b6e4f"></script>'
+        "</body></html>"
+    )
+    handler = partial(QuietFileHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", site_port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SiteOwnerPage(url=f"http://127.0.0.1:{site_port}/", directory=directory)
+    server.shutdown()

@@ -1,0 +1,106 @@
+"""A local stand-in for Slack, the only part of these tests that is not the real thing.
+
+- `SlackWebApi`: Slack's Web API on a local port. The Rasa server posts its replies here
+  (SLACK_API_URL), and each chat.postMessage call is captured.
+- `signed_request()`: a request to the bot signed exactly as Slack signs them (v0 HMAC-SHA256 of
+  "v0:<timestamp>:<body>" with the app's signing secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
+
+import requests
+
+
+class SlackWebApi:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.posts: list[dict] = []  # the JSON body of every accepted chat.postMessage
+        self.refused: list[str] = []  # calls without the bot token
+        self._changed = threading.Condition()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Authorization") != f"Bearer {api.token}":
+                    api._record(api.refused, self.path)
+                    return self._reply({"ok": False, "error": "invalid_auth"})
+                if self.path.rstrip("/").endswith("/chat.postMessage"):
+                    message = json.loads(body)
+                    api._record(api.posts, message)
+                    return self._reply({"ok": True, "channel": message["channel"], "ts": "1.0"})
+                self._reply({"ok": False, "error": "unknown_method"})
+
+            def _reply(self, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _record(self, where: list, what) -> None:
+        with self._changed:
+            where.append(what)
+            self._changed.notify_all()
+
+    def posts_to(self, channel: str) -> list[dict]:
+        return [post for post in self.posts if post["channel"] == channel]
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 30) -> None:
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise AssertionError(f"Slack stand-in: condition not met within {timeout}s")
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_request(
+    url: str,
+    secret: str,
+    *,
+    event: dict | None = None,
+    interaction: dict | None = None,
+    timestamp: int | None = None,
+    headers: dict | None = None,
+) -> requests.Response:
+    """POST an Events API body (event) or an interactivity payload (interaction), as Slack does."""
+    if event is not None:
+        body, content_type = json.dumps(event).encode(), "application/json"
+    else:
+        body = urlencode({"payload": json.dumps(interaction)}).encode()
+        content_type = "application/x-www-form-urlencoded"
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return requests.post(
+        url,
+        data=body,
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature(secret, stamp, body),
+            **(headers or {}),
+        },
+        timeout=10,
+    )

@@ -1,0 +1,124 @@
+"""The website widget in a real headless Chromium (Debian's package, driven by Playwright),
+embedded with its one script tag in a page on another origin, talking to the real servers."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.local_servers import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
+# What works on these machines: no sandbox as root, and no calls home.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPLY_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        # .ci/run installs it: in CI a missing browser is a failure, not a skip.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "needs Chromium: apt-get install chromium"
+        )
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, site_owner_page):
+    context = browser.new_context()  # a first-time visitor: empty storage
+    page = context.new_page()
+    page.goto(site_owner_page.url)
+    yield page
+    context.close()
+
+
+def bot_messages(page):
+    return page.locator("#coach-widget .message.bot:not(.typing)")
+
+
+def ask(page, text: str):
+    """Type a message and wait for the first reply to it; returns the reply's locator."""
+    count = bot_messages(page).count()
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+    reply = bot_messages(page).nth(count)
+    reply.wait_for(timeout=REPLY_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the rest of a multi-part reply
+    return reply
+
+
+def test_ask_click_reload_and_be_remembered(page, assistant):
+    page.get_by_role("button", name="Open the career coach chat").click()
+    assert "I coach people heading for Clinical Operations" in bot_messages(page).first.inner_text()
+
+    # A question, answered from the knowledge base, with its bullets shown as a list.
+    answer = ask(page, "what certifications should I get?")
+    assert answer.locator(".heading").inner_text() == "Certifications"
+    assert answer.locator("li").count() >= 2
+    assert "Source:" in answer.locator(".source").inner_text()
+
+    # Buttons are quick replies: "help" offers topics, clicking one asks about it.
+    ask(page, "help")
+    count = bot_messages(page).count()
+    page.locator("#coach-widget .quick-replies").get_by_role("button", name="Networking").click()
+    bot_messages(page).nth(count).wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert "Networking" in bot_messages(page).nth(count).inner_text()
+    assert page.locator("#coach-widget .message.user").last.inner_text() == (
+        "Networking and professional organisations"
+    )
+
+    ask(page, "I passed the CCRP")
+    before_reload = page.locator("#coach-widget .message").count()
+
+    page.reload()
+    page.get_by_role("button", name="Open the career coach chat").click()
+    # The transcript is still there, and the conversation (and so the progress) is the same.
+    assert page.locator("#coach-widget .message").count() == before_reload
+    progress = ask(page, "show my progress")
+    assert re.search(r"1 of 10 milestones", progress.inner_text())
+    done = progress.locator("li.done")
+    assert done.count() == 1 and done.first.inner_text() == "Add a certification"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "widget-after-reload.png")
+
+    session_id = page.evaluate(
+        "() => Object.entries(localStorage)"
+        ".filter(([key]) => key.startsWith('coach-widget:'))"
+        ".map(([, value]) => JSON.parse(value).sessionId)[0]"
+    )
+    assert re.fullmatch(r"[0-9a-f]{32}", session_id)
+    assert assistant.tracker(f"web-{session_id}")["latest_input_channel"] == "socketio"
+
+
+def test_the_widget_recovers_when_the_server_restarts(page, assistant):
+    page.get_by_role("button", name="Open the career coach chat").click()
+    ask(page, "I passed the CCRP")
+
+    assistant.restart_server()  # the page stays open meanwhile
+
+    reply = ask(page, "what should I do next?")
+    text = reply.inner_text()
+    assert text.startswith("Your next steps"), text
+    assert "Add a certification" not in text  # same conversation: it knows about the CCRP
+    assert page.locator("#coach-widget .status").inner_text() == ""
