@@ -75,8 +75,11 @@ SLACK_BUTTONS_PER_BLOCK = 25  # Slack's limit for one actions block
 class SlackReplies(SlackBot):
     """Rasa's Slack output, posting to a configurable Web API address.
 
-    Buttons: Rasa drops every button when there are more than 5 (the help menu has one per
-    topic); Slack takes 25 per actions block, so all of them are sent.
+    - `as_user` is never sent. Rasa sends `as_user=True`, which Slack refuses with
+      `invalid_arguments` from apps with a bot token (every app created today): no reply would
+      ever arrive.
+    - Buttons: Rasa drops every button when there are more than 5 (the help menu has one per
+      topic); Slack takes 25 per actions block, so all of them are sent.
     """
 
     def __init__(
@@ -89,6 +92,10 @@ class SlackReplies(SlackBot):
     ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         self.client = AsyncWebClient(token, proxy=proxy, base_url=api_url)
+
+    async def _post_message(self, channel: str, **kwargs: Any) -> None:
+        kwargs.pop("as_user", None)
+        await super()._post_message(channel, **kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
@@ -106,9 +113,8 @@ class SlackReplies(SlackBot):
                 for button in buttons[start : start + SLACK_BUTTONS_PER_BLOCK]
             ]
             blocks.append({"type": "actions", "elements": elements})
-        await self._post_message(
-            channel=self.slack_channel or recipient_id, as_user=True, text=text, blocks=blocks
-        )
+        recipient = self.slack_channel or recipient_id
+        await self._post_message(channel=recipient, text=text, blocks=blocks)
 
 
 class SlackChannel(SlackInput):

@@ -1,7 +1,8 @@
 """A local stand-in for Slack, the only part of these tests that is not the real thing.
 
 - `SlackWebApi`: Slack's Web API on a local port. The Rasa server posts its replies here
-  (SLACK_API_URL), and each chat.postMessage call is captured.
+  (SLACK_API_URL), and each chat.postMessage call is captured. Like Slack, it refuses calls
+  without the bot token, and `as_user` from a bot token (apps created since 2020 have only those).
 - `signed_request()`: a request to the bot signed exactly as Slack signs them (v0 HMAC-SHA256 of
   "v0:<timestamp>:<body>" with the app's signing secret).
 """
@@ -24,7 +25,7 @@ class SlackWebApi:
     def __init__(self, token: str) -> None:
         self.token = token
         self.posts: list[dict] = []  # the JSON body of every accepted chat.postMessage
-        self.refused: list[str] = []  # calls without the bot token
+        self.refused: list[str] = []  # calls Slack would refuse
         self._changed = threading.Condition()
         api = self
 
@@ -36,6 +37,10 @@ class SlackWebApi:
                     return self._reply({"ok": False, "error": "invalid_auth"})
                 if self.path.rstrip("/").endswith("/chat.postMessage"):
                     message = json.loads(body)
+                    if "as_user" in message:
+                        # What Slack answers a bot token (xoxb-) that passes as_user at all.
+                        api._record(api.refused, f"as_user in {self.path}")
+                        return self._reply({"ok": False, "error": "invalid_arguments"})
                     api._record(api.posts, message)
                     return self._reply({"ok": True, "channel": message["channel"], "ts": "1.0"})
                 self._reply({"ok": False, "error": "unknown_method"})

@@ -83,7 +83,7 @@ def test_a_direct_message_is_answered_in_that_conversation(slack_app):
     assert "Certifications" in text_of(replies)
     assert "CCRP" in text_of(replies)
     assert all(post["channel"] == channel for post in replies)
-    assert not slack_app.api.refused  # every call carried the bot token
+    assert not slack_app.api.refused  # every call was one Slack accepts
 
 
 def test_buttons_arrive_as_blocks_and_a_click_continues_the_conversation(slack_app):
