@@ -200,14 +200,17 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
     return [sources, topics, items, rows]
 
 
+def built_hash(url: str) -> str | None:
+    """The content hash of the files the knowledge base was last built from (None: not built)."""
+    if not inspect(engine_for(url)).has_table(BuildInfo.__tablename__):
+        return None
+    with session_scope(url) as session:
+        return session.execute(select(BuildInfo.content_hash)).scalar_one_or_none()
+
+
 def is_current(url: str, directory: Path) -> bool:
     """True when the knowledge base exists and was built from the files as they are now."""
-    engine = engine_for(url)
-    if not inspect(engine).has_table(BuildInfo.__tablename__):
-        return False
-    with session_scope(url) as session:
-        built = session.execute(select(BuildInfo.content_hash)).scalar_one_or_none()
-    return built == content_hash(directory)
+    return built_hash(url) == content_hash(directory)
 
 
 def ensure_knowledge_base(url: str, directory: Path) -> bool:

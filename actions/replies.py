@@ -4,6 +4,7 @@ a heading line, one short paragraph, "- " bullets, and the source document named
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from actions.knowledge_base import (
     ItemInfo,
@@ -12,6 +13,9 @@ from actions.knowledge_base import (
     TopicInfo,
     TopicRef,
 )
+
+if TYPE_CHECKING:
+    from actions.passage_search import Passage
 
 
 def _sources_line(sources: Iterable[str]) -> str:
@@ -91,6 +95,19 @@ def filtered_items_answer(
     lines += [f"- {item.heading}: {item.description}" for item in matches]
     lines.append(_sources_line(item.source for item in matches))
     return "\n".join(lines)
+
+
+def passage_answer(passage: Passage) -> str:
+    """A knowledge-base passage found by search: said to be the closest match, not an answer to
+    exactly what was asked, and with its source."""
+    return "\n".join(
+        [
+            f"I think this is what you're after, from {passage.topic_title.lower()}:",
+            f"- {passage.text}",
+            'Say "tell me more" for more on this, or ask in other words.',
+            _sources_line([passage.source]),
+        ]
+    )
 
 
 def topic_buttons(topics: Sequence[TopicRef]) -> list[dict[str, str]]:

@@ -1,5 +1,7 @@
 """Help and clarification always say what the assistant can do, with quick replies."""
 
+import pytest
+
 from actions.guidance import ActionClarify, ActionShowHelp
 from tests.support import reply_text
 
@@ -38,3 +40,30 @@ async def test_when_nlu_hesitates_between_two_topics_it_asks_which(dispatcher, t
     )
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
     assert payloads == ["/ask_degrees", "/ask_experience"]
+
+
+async def test_a_question_the_intents_missed_is_answered_from_the_closest_passage(
+    dispatcher, tracker, kb_url
+):
+    message = tracker(
+        "does the CCRP credential show expertise in clinical research?", intent="nlu_fallback"
+    )
+    events = await ActionClarify().run(dispatcher, message, {})
+    reply = reply_text(dispatcher)
+    assert reply.startswith("I think this is what you're after, from certifications:")
+    assert "Certified Clinical Research Professional" in reply
+    assert reply.splitlines()[-1].startswith("Source: ")
+    assert {"event": "slot", "name": "last_topic", "value": "certifications"} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events
+    ]
+
+
+@pytest.mark.parametrize(
+    "unrelated",
+    ["what is the capital of france", "how do I cook pasta", "what do I need?", "blorp zzz"],
+)
+async def test_no_passage_is_forced_onto_an_unrelated_question(
+    dispatcher, tracker, kb_url, unrelated
+):
+    await ActionClarify().run(dispatcher, tracker(unrelated, intent="nlu_fallback"), {})
+    assert not reply_text(dispatcher).startswith("I think this is what you're after")

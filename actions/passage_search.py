@@ -1,0 +1,140 @@
+"""Find the knowledge-base passage closest to a question the intents could not place.
+
+A passage is one sourced sentence of the knowledge base: a topic's summary or fact, an item's
+description, a step of the career path. The search is lexical (BM25 over word stems, with the
+topic's title and the item's names added to each passage's words). `scripts/evaluate.py` also
+measures a semantic variant over MiniLM sentence vectors; see the README's figures for why the
+lexical one is used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from actions.kb_loader import built_hash
+from actions.knowledge_base import KnowledgeBase, default_knowledge_base
+
+STOP_WORDS = frozenset(
+    """a an and are as at be been being but by can could did do does doing for from get got had
+    has have how i i'm if in into is it its just me more my no not of on or our should so some
+    than that the their them then there these they this to too up us was we what when where which
+    who why will with would you your yours about any also am all tell want need know like really
+    im ive id dont thing things""".split()
+)
+SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed")
+
+
+def stem(word: str) -> str:
+    """A crude stemmer: enough to join "certification(s)", "manager(s)/managing", "studies"."""
+    if len(word) <= 4:
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    return [stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP_WORDS]
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str
+    topic: str  # topic key
+    topic_title: str
+    source: str  # the source document's title
+    label: str = ""  # extra words that identify it (its topic's title, an item's names)
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+
+
+class LexicalPassageSearch:
+    """Okapi BM25 over stemmed words."""
+
+    def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.75) -> None:
+        self.passages = list(passages)
+        self.k1, self.b = k1, b
+        self.documents = [Counter(words(f"{p.label} {p.text}")) for p in self.passages]
+        self.lengths = [sum(d.values()) for d in self.documents]
+        self.average_length = sum(self.lengths) / max(1, len(self.lengths))
+        frequency = Counter(word for document in self.documents for word in document)
+        n = len(self.documents)
+        self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in frequency.items()}
+
+    def search(self, question: str, limit: int = 3) -> list[Hit]:
+        query = set(words(question))
+        hits = []
+        for passage, document, length in zip(
+            self.passages, self.documents, self.lengths, strict=True
+        ):
+            score = 0.0
+            for word in query & document.keys():
+                tf = document[word]
+                norm = tf + self.k1 * (1 - self.b + self.b * length / self.average_length)
+                score += self.idf[word] * tf * (self.k1 + 1) / norm
+            if score > 0:
+                hits.append(Hit(passage, score))
+        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:limit]
+
+
+def passages_of(kb: KnowledgeBase) -> list[Passage]:
+    passages = []
+    for ref in kb.topics():
+        topic = kb.topic(ref.key)
+        if topic is None:
+            continue
+        facts = topic.facts + topic.more
+        source = facts[0].source if facts else ""
+        passages.append(Passage(topic.summary, topic.key, topic.title, source, topic.title))
+        passages += [
+            Passage(fact.text, topic.key, topic.title, fact.source, topic.title) for fact in facts
+        ]
+        passages += [
+            Passage(
+                f"{item.heading}: {item.description}",
+                topic.key,
+                topic.title,
+                item.source,
+                f"{topic.title} {item.name} {item.full_name}",
+            )
+            for item in topic.items
+        ]
+    titles = {ref.key: ref.title for ref in kb.topics()}
+    passages += [
+        Passage(
+            f"{step.title}: {step.text}",
+            step.topic,
+            titles.get(step.topic, ""),
+            step.source,
+            "career path step",
+        )
+        for step in kb.path()
+    ]
+    return passages
+
+
+@cache
+def _search_for(kb: KnowledgeBase, version: str | None) -> LexicalPassageSearch:
+    return LexicalPassageSearch(passages_of(kb))
+
+
+def default_passage_search() -> LexicalPassageSearch:
+    """Built once per knowledge-base build: `make kb` while the server runs is picked up."""
+    kb = default_knowledge_base()
+    return _search_for(kb, built_hash(kb.url))
