@@ -1,5 +1,5 @@
-"""Ask the held-out questions (tests/heldout/questions.yml, never used for training) through the
-REST channel of the real running assistant and print the accuracy per topic.
+"""Ask the held-out questions (tests/heldout/*.yml, never used for training) through the REST
+channel of the real running assistant and print the accuracy per topic.
 
     .venv/bin/python -m scripts.evaluate_heldout            # starts both servers itself
     .venv/bin/python -m scripts.evaluate_heldout --min 0.9  # exit 1 below 90% overall
@@ -22,7 +22,7 @@ import yaml
 
 from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, RunningAssistant, running_assistant
 
-QUESTIONS = PROJECT_ROOT / "tests" / "heldout" / "questions.yml"
+HELDOUT_DIR = PROJECT_ROOT / "tests" / "heldout"
 
 
 @dataclass
@@ -45,8 +45,14 @@ class HeldoutReport:
         return "\n".join(lines)
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+def load_questions(path: Path | None = None) -> list[dict]:
+    """One held-out file's questions, or every file's when no path is given."""
+    paths = [path] if path else sorted(HELDOUT_DIR.glob("*.yml"))
+    return [
+        question
+        for each in paths
+        for question in yaml.safe_load(each.read_text(encoding="utf-8"))["questions"]
+    ]
 
 
 def evaluate(assistant: RunningAssistant, questions: list[dict]) -> HeldoutReport:

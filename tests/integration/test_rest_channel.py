@@ -9,7 +9,11 @@ from scripts.evaluate_heldout import evaluate, load_questions
 
 pytestmark = pytest.mark.integration
 
-HELDOUT_BAR = 0.90
+HELDOUT_BAR = 0.95  # overall, on every file in tests/heldout/ (the bar of scripts/evaluate.py)
+# Per topic (12 questions each): scripts/evaluate.py's bar is 85%, which two topics do not meet
+# yet (83.3%, 10/12; see the README's figures). CI holds the line at what is reached, so a
+# regression fails; raise this to 0.85 once they are met.
+HELDOUT_TOPIC_FLOOR = 0.80
 
 
 def new_sender() -> str:
@@ -82,3 +86,5 @@ def test_heldout_questions_are_answered_correctly(assistant):
     summary = report.table() + "\n" + "\n".join(f"  miss: {m}" for m in report.misses)
     (results / "heldout.txt").write_text(summary + "\n")
     assert report.accuracy >= HELDOUT_BAR, summary
+    for topic, results in report.per_topic.items():
+        assert sum(results) / len(results) >= HELDOUT_TOPIC_FLOOR, f"{topic}\n{summary}"
