@@ -19,14 +19,14 @@ export PYTHONPATH := $(CURDIR)
 
 WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: help setup widget kb migrate train chat shell run web actions validate test lint lock clean
+.PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate lint lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 setup: $(INSTALLED) kb migrate $(MODEL) ## venv, knowledge base, learner database, model: each if stale
 
-$(INSTALLED): requirements.lock scripts/bootstrap_venv.sh
+$(INSTALLED): requirements.lock requirements-nodeps.lock scripts/bootstrap_venv.sh
 	@scripts/bootstrap_venv.sh $(VENV)
 
 widget: $(WIDGET_CLIENT) ## the website widget's socket.io client, from npm (needs Node.js)
@@ -72,6 +72,9 @@ validate: $(INSTALLED) ## check the training data and domain
 
 test: setup widget ## set everything up and run every test
 	$(BIN)/python -m pytest
+
+evaluate: setup ## measure understanding: CV, pipeline comparison, held-out, latency (about 1.5 h)
+	$(BIN)/python -m scripts.evaluate
 
 lint: $(INSTALLED) ## style and static checks
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Create the virtualenv with Python 3.10 (Rasa 3.6 supports 3.8-3.10 only) and install the exact
-# pinned dependency set from requirements.lock. Re-running does nothing if the lock is unchanged.
+# pinned dependency set from requirements.lock (+ requirements-nodeps.lock). Re-running does
+# nothing if the locks are unchanged.
 set -euo pipefail
 venv=${1:-.venv}
 lock=requirements.lock
+nodeps_lock=requirements-nodeps.lock  # packages whose declared dependencies are not needed
 stamp="$venv/.lock.sha256"
 
 find_python() {
@@ -19,7 +21,7 @@ find_python() {
   return 1
 }
 
-want=$(sha256sum "$lock" | cut -d' ' -f1)
+want=$(cat "$lock" "$nodeps_lock" | sha256sum | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
@@ -43,7 +45,8 @@ log=logs/pip-install.log
 mkdir -p logs
 echo "Installing pinned dependencies (first time: about 2 minutes; log in $log)..."
 if ! { "$venv/bin/python" -m pip install --upgrade "pip==24.0" &&
-       "$venv/bin/python" -m pip install -r "$lock"; } >"$log" 2>&1; then
+       "$venv/bin/python" -m pip install -r "$lock" &&
+       "$venv/bin/python" -m pip install --no-deps -r "$nodeps_lock"; } >"$log" 2>&1; then
   tail -30 "$log" >&2
   echo "Dependency install failed (full log: $log)." >&2
   exit 1
