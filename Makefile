@@ -49,7 +49,7 @@ train: $(MODEL) ## train the model if it is missing or older than its inputs
 
 $(MODEL): $(TRAINING_INPUTS) | $(INSTALLED)
 	@mkdir -p logs
-	@echo "Training the model (about 5 minutes; log in logs/train.log)..."
+	@echo "Training the model (about 4 minutes; log in logs/train.log)..."
 	@$(BIN)/rasa train --fixed-model-name coach --out models >logs/train.log 2>&1 \
 		|| { tail -40 logs/train.log; exit 1; }
 	@touch $@
@@ -73,7 +73,7 @@ validate: $(INSTALLED) ## check the training data and domain
 test: setup widget ## set everything up and run every test
 	$(BIN)/python -m pytest
 
-evaluate: setup ## measure understanding: CV, pipeline comparison, held-out, latency (about 1.5 h)
+evaluate: setup train ## measure understanding: CV, pipeline comparison, held-out, latency (about 1 h 45 min)
 	$(BIN)/python -m scripts.evaluate
 
 lint: $(INSTALLED) ## style and static checks

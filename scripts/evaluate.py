@@ -1,7 +1,7 @@
 """How well the assistant understands learners, and which NLU pipeline to use: measured.
 
-    .venv/bin/python -m scripts.evaluate            # everything below (about 1.5 h on 2 cores)
-    .venv/bin/python -m scripts.evaluate --quick    # held-out + conversation tests only (CI)
+    .venv/bin/python -m scripts.evaluate            # everything below (about 1 h 45 min on 2 cores)
+    .venv/bin/python -m scripts.evaluate --quick    # the adopted model's part only (minutes)
 
 1. For each pipeline in evaluation/pipelines/ (same data, same folds, same seed):
    5-fold cross-validation of the NLU (intent and entity F1, weighted and macro), held-out
