@@ -91,7 +91,7 @@ class SentenceEncoder:
 
 @lru_cache(maxsize=1)
 def shared_encoder(max_length: int) -> SentenceEncoder:
-    """One encoder per process: training, the server and the passage search share it."""
+    """One encoder per process, shared by every featurizer instance (training and inference)."""
     return SentenceEncoder(max_length)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from scripts.evaluate_heldout import HeldoutReport, evaluate, load_questions
-from scripts.local_servers import BIN, DEFAULT_MODEL, PROJECT_ROOT, running_assistant
+from scripts.local_servers import BIN, DEFAULT_MODEL, PROJECT_ROOT, rasa_env, running_assistant
 
 RESULTS = PROJECT_ROOT / "results"
 PIPELINES = PROJECT_ROOT / "evaluation" / "pipelines"
@@ -119,14 +118,13 @@ def examples_in(path: Path) -> list[dict]:
 
 
 def quiet_rasa(*args: str, log_file: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     with open(log_file, "w") as out:
         done = subprocess.run(
             [str(BIN / "python"), "-m", "scripts.quiet_rasa", *args],
             cwd=PROJECT_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=rasa_env(),
         )
     if done.returncode:
         raise RuntimeError(f"rasa {' '.join(args[:2])} failed; see {log_file}")
@@ -150,12 +148,11 @@ def parse_all(model: Path, texts: list[str], out: Path, label: str = "") -> list
     texts_file = out / f"{stem}.texts.json"
     parsed_file = out / f"{stem}.parsed.json"
     texts_file.write_text(json.dumps(texts))
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
     with open(out / f"{stem}.parse.log", "w") as log_out:
         subprocess.run(
             [str(BIN / "python"), "-m", "scripts.evaluate", "parse", str(model),
              str(texts_file), str(parsed_file)],
-            cwd=PROJECT_ROOT, stdout=log_out, stderr=subprocess.STDOUT, env=env, check=True,
+            cwd=PROJECT_ROOT, stdout=log_out, stderr=subprocess.STDOUT, env=rasa_env(), check=True,
         )  # fmt: skip
     return json.loads(parsed_file.read_text())
 
@@ -260,10 +257,6 @@ def topic_of(intent: str) -> str | None:
     return intent[len("ask_") :] if intent.startswith("ask_") else None
 
 
-def heldout_questions() -> list[dict]:
-    return load_questions()  # every file in tests/heldout/
-
-
 # --- one pipeline ----------------------------------------------------------------------------
 
 
@@ -304,7 +297,7 @@ def evaluate_pipeline(config: Path, folds: list[tuple[Path, Path]], work: Path) 
             # (80% of the data) rather than a sixth training on all of it: the same for every
             # pipeline, and it keeps the whole comparison near an hour on 2 cores.
             result.train_seconds = seconds
-            questions = heldout_questions()
+            questions = load_questions()
             parsed = parse_all(model, [q["text"] for q in questions], out, "heldout")
             result.heldout_nlu_accuracy = sum(
                 topic_of(p["intent"]) == q["topic"] for p, q in zip(parsed, questions, strict=True)
@@ -324,7 +317,7 @@ def evaluate_pipeline(config: Path, folds: list[tuple[Path, Path]], work: Path) 
 
 def heldout_through_the_bot(model: Path) -> HeldoutReport:
     with running_assistant(model, work_dir=RESULTS / "evaluation" / "servers") as assistant:
-        return evaluate(assistant, heldout_questions())
+        return evaluate(assistant, load_questions())
 
 
 def conversation_tests(model: Path) -> tuple[int, int]:

@@ -24,6 +24,16 @@ BIN = Path(sys.executable).parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "coach.tar.gz"
 
 
+def rasa_env(**extra: str) -> dict[str, str]:
+    """Environment for a Rasa or action-server subprocess: project importable, no telemetry."""
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        **extra,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -110,14 +120,11 @@ def running_assistant(
     )
     # Everything this assistant stores lives in work_dir: start it again on the same work_dir
     # and it remembers; a new work_dir is a fresh install.
-    full_env = {
-        **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "KNOWLEDGE_DB_URL": f"sqlite:///{work_dir / 'knowledge.db'}",
-        "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
+    full_env = rasa_env(
+        KNOWLEDGE_DB_URL=f"sqlite:///{work_dir / 'knowledge.db'}",
+        LEARNER_DB_URL=f"sqlite:///{work_dir / 'learners.db'}",
         **(env or {}),
-    }
+    )
     rasa = [str(BIN / "python"), "-m", "scripts.quiet_rasa"]
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     actions_url = f"http://127.0.0.1:{actions_port}"
