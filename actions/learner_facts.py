@@ -18,6 +18,8 @@ _NUMBER_WORDS = {
 _YEARS = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)\s*\+?\s*(?:years?|yrs?)\b")
 _NO_DEGREE = re.compile(r"\b(no degree|without a degree|high school|ged|no college|none)\b")
 _DOCTORATE = re.compile(r"\b(phd|doctorate|doctoral|dnp|md)\b")
+# Abbreviations only as whole words: "banana" or "basic" is not a BA.
+_BACHELOR = re.compile(r"\b(bachelor|undergrad)|\b(bsc|bsn|ba|bs)\b")
 
 
 def entity_values(utterance: Utterance, entity: str) -> list[str]:
@@ -60,7 +62,7 @@ def parse_education(text: str, items: list[ItemInfo]) -> dict:
         facts["education_level"] = "doctorate"
     elif masters:
         facts["education_level"] = "master"
-    elif degrees or re.search(r"\b(bachelor|bsc|ba|bs|undergrad)", lowered):
+    elif degrees or _BACHELOR.search(lowered):
         facts["education_level"] = "bachelor"
     elif _NO_DEGREE.search(lowered):
         facts["education_level"] = "none"

@@ -12,6 +12,8 @@ What it adds to Rasa's `socketio` channel:
   and checked: a browser can resume its own conversation after a reload, but cannot name a Slack
   user's or a shell user's id, and cannot send into a conversation it did not open with
   `session_request`. Conversation ids are stored as `web-<id>`.
+- A message that is not text, empty or too long gets a friendly reply without running the NLU,
+  as over REST (addons/input_guard.py); a failure gets an apology, never a dead handler.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from addons.input_guard import apologising, readable, reply_instead
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ class WebsiteWidgetInput(SocketIOInput):
         self.sio = sio  # get_output_channel() needs it
         blueprint = SocketBlueprint(sio, self.socketio_path, "website_widget", __name__)
         sessions: dict[str, str] = {}  # socket id -> conversation (sender) id
+        answer = apologising(on_new_message)
 
         @blueprint.route("/", methods=["GET"])
         async def demo_page(_: Request) -> HTTPResponse:
@@ -89,8 +94,9 @@ class WebsiteWidgetInput(SocketIOInput):
         async def disconnect(sid: str) -> None:
             sessions.pop(sid, None)
 
+        # A client may emit an event with no data or with several arguments: take the first.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             # Without session_persistence every connection starts a new conversation.
             session_id = accepted_session_id(requested if self.session_persistence else None)
@@ -100,21 +106,17 @@ class WebsiteWidgetInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             sender_id = sessions.get(sid)
-            if sender_id is None or not isinstance(data, dict):
+            if sender_id is None:
                 logger.info("Ignored a widget message sent before session_request.")
                 return
-            text = data.get("message")
-            if not isinstance(text, str):
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            text = data.get("message") if isinstance(data, dict) else None
+            reply = reply_instead(text)
+            if reply is not None:
+                await output.send_text_message(sid, reply)  # to this tab only: nothing was stored
                 return
-            await on_new_message(
-                UserMessage(
-                    text,
-                    SocketIOOutput(sio, self.bot_message_evt),
-                    sender_id,
-                    input_channel=self.name(),
-                )
-            )
+            await answer(UserMessage(readable(text), output, sender_id, input_channel=self.name()))
 
         return blueprint

@@ -49,7 +49,13 @@ def site_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, slack_web_api, slack_signing_secret, site_port):
+def servers_dir(tmp_path_factory) -> Path:
+    """Where the `assistant` fixture's servers keep their databases and logs."""
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port):
     """The real action server and Rasa server, started once for these tests: REST, the website
     widget (allowing the site owner's origin), and Slack (replies go to the local stand-in)."""
     if not DEFAULT_MODEL.exists():
@@ -58,9 +64,12 @@ def assistant(tmp_path_factory, slack_web_api, slack_signing_secret, site_port):
         "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": slack_signing_secret,
         "SLACK_API_URL": slack_web_api.url,
+        # Sanic waits this long on stop for open connections; a socket.io client leaves one
+        # (15 s by default, on every run of the widget tests).
+        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
     }
     with running_assistant(
-        work_dir=tmp_path_factory.mktemp("servers"),
+        work_dir=servers_dir,
         env=slack_env,
         cors=f"http://127.0.0.1:{site_port}",
     ) as running:
