@@ -11,6 +11,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+# How long a write waits for another connection's write lock before SQLite gives up ("database is
+# locked"). Writes take milliseconds, so this rides out any ordinary contention. It is kept below
+# the Rasa server's wait for an action (addons/action_server_guard.py, 2.6 s) so that a learner
+# whose write is refused hears "couldn't save that" from the action, not a generic error.
+SQLITE_BUSY_TIMEOUT_SECONDS = 2.2
+
 
 @cache
 def engine_for(url: str) -> Engine:
@@ -22,7 +28,7 @@ def engine_for(url: str) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # Wait for a writer instead of failing at once with "database is locked".
-    engine = create_engine(url, future=True, connect_args={"timeout": 15})
+    engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -3,7 +3,8 @@
 Every method is one short transaction. Writes change only the fields or rows they are about (no
 read-modify-write of a whole profile), so two conversations updating the same learner at once
 both land. On SQLite each write transaction starts with a write, so it takes the lock up front and
-waits (busy timeout) instead of failing.
+waits (busy timeout, actions/db.py) instead of failing; a write still refused then raises
+NotSaved, with nothing of it stored.
 
     python -m actions.learner_store migrate   # bring the learner database to the latest schema
 """
@@ -12,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from actions.db import engine_for, session_scope
@@ -35,6 +38,11 @@ PROFILE_FIELDS = (
     "target_role",
     "preferred_setting",
 )
+
+
+class NotSaved(Exception):
+    """A write was refused (e.g. the database stayed locked past the busy timeout): nothing of it
+    was stored, and trying again later can succeed."""
 
 
 @dataclass(frozen=True)
@@ -100,23 +108,30 @@ class ProgressStore:
 
     # --- writing ----------------------------------------------------------------------------
     def update_profile(self, sender_id: str, **fields) -> None:
-        unknown = set(fields) - set(PROFILE_FIELDS)
-        if unknown:
-            raise ValueError(f"not profile fields: {sorted(unknown)}")
-        with session_scope(self.url) as session:
-            self._ensure_learner(session, sender_id)
-            if fields:
-                session.execute(
-                    update(Learner)
-                    .where(Learner.sender_id == sender_id)
-                    .values(**fields, updated_at=_now())
-                )
+        self.save(sender_id, profile=fields)
 
     def mark_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
         """Record milestones as done; returns those that were not done before."""
+        return self.save(sender_id, milestones=milestones)
+
+    def save(
+        self, sender_id: str, profile: dict | None = None, milestones: Iterable[str] = ()
+    ) -> list[str]:
+        """Profile fields and completed milestones in one transaction: all stored, or none.
+        Returns the milestones that were not done before."""
+        profile = profile or {}
+        unknown = set(profile) - set(PROFILE_FIELDS)
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
         added = []
-        with session_scope(self.url) as session:
+        with self._writing() as session:
             self._ensure_learner(session, sender_id)
+            if profile:
+                session.execute(
+                    update(Learner)
+                    .where(Learner.sender_id == sender_id)
+                    .values(**profile, updated_at=_now())
+                )
             for milestone in dict.fromkeys(milestones):
                 result = _insert_ignoring_duplicates(
                     session,
@@ -130,7 +145,7 @@ class ProgressStore:
     def mark_not_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
         """Undo milestones (a learner's correction); returns those that had been done."""
         removed = []
-        with session_scope(self.url) as session:
+        with self._writing() as session:
             for milestone in dict.fromkeys(milestones):
                 result = session.execute(
                     delete(MilestoneDone).where(
@@ -144,7 +159,7 @@ class ProgressStore:
 
     def reset_progress(self, sender_id: str) -> int:
         """Forget completed milestones (the profile stays); returns how many were removed."""
-        with session_scope(self.url) as session:
+        with self._writing() as session:
             result = session.execute(
                 delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id)
             )
@@ -152,10 +167,19 @@ class ProgressStore:
 
     def delete_learner(self, sender_id: str) -> bool:
         """Erase the profile and progress; returns whether there was anything to erase."""
-        with session_scope(self.url) as session:
+        with self._writing() as session:
             session.execute(delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id))
             result = session.execute(delete(Learner).where(Learner.sender_id == sender_id))
             return bool(result.rowcount)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One write transaction; NotSaved (after the rollback) if the database refuses it."""
+        try:
+            with session_scope(self.url) as session:
+                yield session
+        except OperationalError as error:
+            raise NotSaved(str(error.orig)) from error
 
     @staticmethod
     def _ensure_learner(session: Session, sender_id: str) -> None:

@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import describe_profile
-from actions.learner_store import default_progress_store
+from actions.learner_store import NotSaved, default_progress_store
+from actions.progress import NOT_SAVED
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 ASK_RESET = "action_ask_reset_progress"
@@ -87,14 +88,20 @@ class ActionHandleConfirmation(Action):
             return []
 
         store = default_progress_store()
+        try:
+            if asked == ASK_RESET:
+                removed = store.reset_progress(tracker.sender_id)
+            else:
+                store.delete_learner(tracker.sender_id)
+        except NotSaved:
+            dispatcher.utter_message(text=NOT_SAVED)
+            return []  # and the conversation is kept: it is erased only with the learner's data
         if asked == ASK_RESET:
-            removed = store.reset_progress(tracker.sender_id)
             dispatcher.utter_message(
                 text=f"Done: your progress is cleared ({removed} milestones removed). "
                 "Tell me whenever you reach a milestone."
             )
             return []
-        store.delete_learner(tracker.sender_id)
         dispatcher.utter_message(
             text="Done: your profile, progress and conversation history are deleted. "
             "If you come back, I will not know you."

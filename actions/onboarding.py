@@ -89,9 +89,9 @@ class ValidateOnboardingForm(FormValidationAction):
                 text='For example "a bachelor\'s in nursing", "an MPH" or "no degree yet".'
             )
             return {"education": None}
-        store = default_progress_store()
-        store.update_profile(tracker.sender_id, **facts)
-        store.mark_done(tracker.sender_id, milestones_from_profile(facts))
+        default_progress_store().save(
+            tracker.sender_id, profile=facts, milestones=milestones_from_profile(facts)
+        )
         return {"education": value}
 
     def validate_current_role(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -101,11 +101,14 @@ class ValidateOnboardingForm(FormValidationAction):
         if not role:
             return {"current_role": None}
         known = [i for i in _items(value) if i.kind == "role" and i.name not in TARGET_ROLES]
+        milestones = []
         if known:
             role = known[0].name
-            if known[0].milestone:
-                default_progress_store().mark_done(tracker.sender_id, [known[0].milestone])
-        return _store(tracker, "current_role", role, current_role=role)
+            milestones = [known[0].milestone] if known[0].milestone else []
+        default_progress_store().save(
+            tracker.sender_id, profile={"current_role": role}, milestones=milestones
+        )
+        return {"current_role": role}
 
     def validate_years_experience(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value == SKIPPED:

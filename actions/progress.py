@@ -17,11 +17,13 @@ from actions.learner_facts import (
     milestones_named,
     profile_facts,
 )
-from actions.learner_store import default_progress_store
+from actions.learner_store import NotSaved, default_progress_store
 from actions.recommender import next_milestones, progress
 from actions.topic_answers import answer_topic, topic_asked
 
 EXAMPLES = '"I passed the CCRP", "I joined ACRP", "I finished my MHA" or "I lead a small team"'
+# When the learner database refuses a write (e.g. locked for longer than its busy timeout).
+NOT_SAVED = "Sorry, I couldn't save that just now, so nothing was changed. Please try again."
 
 
 def progress_line(path: list[PathStepInfo], completed: set[str]) -> str:
@@ -98,9 +100,11 @@ class ActionRecordProgress(Action):
 
     @staticmethod
     def _record(dispatcher, store, sender, path, facts, milestones) -> list[dict[str, Any]]:
-        if facts:
-            store.update_profile(sender, **facts)
-        added = store.mark_done(sender, milestones)
+        try:
+            added = store.save(sender, profile=facts, milestones=milestones)
+        except NotSaved:
+            dispatcher.utter_message(text=NOT_SAVED)
+            return []
         lines = []
         if facts:
             lines.append("Noted: " + "; ".join(describe_profile(facts)) + ".")
@@ -142,7 +146,11 @@ class ActionCorrectProgress(Action):
                 '"I don\'t have the CCRP yet".'
             )
             return []
-        removed = store.mark_not_done(tracker.sender_id, milestones)
+        try:
+            removed = store.mark_not_done(tracker.sender_id, milestones)
+        except NotSaved:
+            dispatcher.utter_message(text=NOT_SAVED)
+            return []
         completed = store.completed(tracker.sender_id)
         if removed:
             text = f"Corrected: {_names(path, removed)} is no longer marked done."

@@ -106,6 +106,14 @@ def test_rebuilding_the_knowledge_base_never_touches_learners(tmp_path):
     assert store.record("ana").profile.current_role == "nurse"
 
 
+def test_a_profile_and_milestones_are_saved_together(store):
+    added = store.save("ana", profile={"current_role": "nurse"}, milestones=["degree", "degree"])
+    assert added == ["degree"]
+    record = store.record("ana")
+    assert record.profile.current_role == "nurse"
+    assert set(record.completed) == {"degree"}
+
+
 def test_migrates_an_empty_database_to_the_latest_schema(learner_url):
     migrate(learner_url)
     tables = set(inspect(engine_for(learner_url)).get_table_names())

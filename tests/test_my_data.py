@@ -9,7 +9,8 @@ from actions.my_data import (
     ActionExportMyData,
     ActionHandleConfirmation,
 )
-from tests.support import reply_text
+from actions.progress import NOT_SAVED
+from tests.support import refuse_writes, reply_text
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
 pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
@@ -49,6 +50,16 @@ async def test_yes_after_the_question_erases_profile_progress_and_conversation(
     assert ana.record("learner-1") is None
     assert events == [FollowupAction(ERASE_CONVERSATION)]
     assert ana.completed("someone-else") == {"degree"}
+
+
+async def test_a_deletion_the_database_refuses_keeps_the_conversation_too(
+    ana, learner_db_url, dispatcher, tracker
+):
+    refuse_writes(learner_db_url, "DELETE", "learners")  # after the milestones' rows went
+    message = tracker("yes", intent="affirm", events=after_question("action_ask_delete_data"))
+    assert await ActionHandleConfirmation().run(dispatcher, message, {}) == []  # no erasing
+    assert reply_text(dispatcher) == NOT_SAVED
+    assert ana.completed("learner-1") == {"degree", "leadership"}
 
 
 async def test_no_after_the_question_keeps_everything(ana, dispatcher, tracker):

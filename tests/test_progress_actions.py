@@ -3,12 +3,13 @@
 import pytest
 
 from actions.progress import (
+    NOT_SAVED,
     ActionCorrectProgress,
     ActionRecordProgress,
     ActionShowProgress,
     ActionSuggestNextSteps,
 )
-from tests.support import reply_text, slot_events
+from tests.support import refuse_writes, reply_text, slot_events
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
 pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
@@ -59,6 +60,27 @@ async def test_a_background_statement_fills_the_profile(store, dispatcher, track
     assert profile.preferred_setting == "hospitals"
     assert "degree" in store.completed("learner-1")
     assert slot_events(events)["current_role"] == "nurse"
+
+
+async def test_a_report_that_cannot_be_saved_says_so_and_stores_none_of_it(
+    learner_db_url, store, dispatcher, tracker
+):
+    # The profile update goes through; the milestone after it, in the same message, is refused.
+    refuse_writes(learner_db_url, "INSERT", "learner_milestones")
+    message = tracker("I'm a nurse with a BSN", entities=[entity("job_title", "nurse")])
+    assert await ActionRecordProgress().run(dispatcher, message, {}) == []
+    assert reply_text(dispatcher) == NOT_SAVED
+    assert store.record("learner-1") is None
+
+
+async def test_a_correction_that_cannot_be_saved_says_so(
+    learner_db_url, store, dispatcher, tracker
+):
+    store.mark_done("learner-1", ["certification"])
+    refuse_writes(learner_db_url, "DELETE", "learner_milestones")
+    await ActionCorrectProgress().run(dispatcher, tracker("actually I don't have the CCRP yet"), {})
+    assert reply_text(dispatcher) == NOT_SAVED
+    assert store.completed("learner-1") == {"certification"}
 
 
 async def test_the_target_role_is_recognised(store, dispatcher, tracker):

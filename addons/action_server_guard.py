@@ -1,0 +1,88 @@
+"""A friendly reply, within seconds, when the action server is down or hung.
+
+Rasa 3.6 waits up to 5 minutes for the action server (`DEFAULT_REQUEST_TIMEOUT`, fixed in
+`RemoteAction.run`; endpoints.yml's `action_endpoint` takes no timeout), and when the call fails
+`MessageProcessor._run_action` logs the error and carries on with no reply: the learner hears
+nothing. Rasa offers no hook for either, so `install()` wraps `RemoteAction.run` (every custom
+action, form validation and `action_ask_*` goes through it) and `MessageProcessor.handle_message`
+(to know which message a call is for). addons/__init__.py installs it whenever Rasa loads this
+project's addons.
+
+A failed call still fails as Rasa expects (it raises), so the conversation's state stays as Rasa
+leaves it after an action error; a form, for one, carries on at the same question. Nothing is
+remembered between messages: the next one tries the action server again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_REPLY = (
+    "Sorry, I can't do that right now: part of me is temporarily unavailable. "
+    "Please try again in a minute."
+)
+# Longest wait for one action. A learner hears back within 3 s even from a hung action server
+# (this + parsing and the reply). Actions take well under 0.2 s; the learner database's busy
+# timeout (actions/db.py) is shorter, so an action waiting on a lock answers before this.
+ACTION_TIMEOUT_SECONDS = 2.6
+
+# Whether an action call already failed while handling the current message. One message can
+# need several actions (a new session's start, then the answer); after one failed, the others
+# fail at once: the learner waits once and is told once.
+_failed_in_this_message: ContextVar[list[bool] | None] = ContextVar("failed", default=None)
+
+
+class ActionServerUnavailable(RasaException):
+    """The action server did not run the action; the learner has been told."""
+
+
+@contextmanager
+def one_message() -> Iterator[None]:
+    """Everything run inside handles one learner message."""
+    token = _failed_in_this_message.set([False])
+    try:
+        yield
+    finally:
+        _failed_in_this_message.reset(token)
+
+
+def install() -> None:
+    """Wrap RemoteAction.run and MessageProcessor.handle_message (idempotent)."""
+    if getattr(RemoteAction.run, "guarded", False):
+        return
+    unguarded_run = RemoteAction.run
+    unguarded_handle_message = MessageProcessor.handle_message
+
+    async def handle_message(self, message):
+        with one_message():
+            return await unguarded_handle_message(self, message)
+
+    async def run(self, output_channel, nlg, tracker, domain):
+        failed = _failed_in_this_message.get() or [False]  # None: not for a message (HTTP API)
+        if failed[0]:
+            raise ActionServerUnavailable(f"'{self.name()}' not tried: failed for this message")
+        try:
+            return await asyncio.wait_for(
+                unguarded_run(self, output_channel, nlg, tracker, domain), ACTION_TIMEOUT_SECONDS
+            )
+        except ActionExecutionRejection:
+            raise  # the action's own "not me" (e.g. a form's): Rasa handles it
+        except (RasaException, asyncio.TimeoutError) as error:
+            # Refused, unreachable, timed out, or the action failed (HTTP 5xx).
+            failed[0] = True
+            await output_channel.send_response(tracker.sender_id, {"text": UNAVAILABLE_REPLY})
+            raise ActionServerUnavailable(f"'{self.name()}' failed: {error!r}") from error
+
+    run.guarded = True
+    RemoteAction.run = run
+    MessageProcessor.handle_message = handle_message

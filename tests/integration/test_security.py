@@ -1,0 +1,222 @@
+"""Security: Rasa's HTTP API, learners' privacy from one another, and secrets.
+
+- Rasa's HTTP API (trackers, parsing, training, ...) is off the way `make run` starts the server;
+  when it is on, it refuses requests without the token.
+- A learner cannot read or change another's progress by naming them: not in entities, not in
+  typed intents that skip the confirmation. (The widget and Slack take the sender from the
+  server-issued id and the signed request: tests/integration/test_widget_channel.py and
+  test_slack.py.)
+- Secrets come only from the environment: none in the repository's files.
+"""
+
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, running_assistant
+
+needs_model = pytest.mark.skipif(
+    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
+)
+
+VICTIM = "ben-{}"  # formatted with a fresh suffix per test
+
+
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+# --- Rasa's HTTP API ------------------------------------------------------------------------
+
+# (method, path, JSON body): reading and changing another learner's conversation, and the model.
+API_REQUESTS = [
+    ("GET", "/conversations/{victim}/tracker", None),
+    ("POST", "/conversations/{victim}/tracker/events", {"event": "restart"}),
+    ("PUT", "/conversations/{victim}/tracker/events", []),
+    ("GET", "/conversations/{victim}/story", None),
+    ("POST", "/conversations/{victim}/execute", {"name": "action_show_progress"}),
+    ("POST", "/conversations/{victim}/trigger_intent", {"name": "show_progress"}),
+    ("POST", "/conversations/{victim}/predict", None),
+    ("POST", "/conversations/{victim}/messages", {"text": "hi", "sender": "user"}),
+    ("POST", "/model/parse", {"text": "show my progress"}),
+    ("GET", "/domain", None),
+    ("GET", "/status", None),
+]
+# Only on a server of its own: were they not refused, they would change the model.
+MODEL_CHANGES = [("POST", "/model/train", None), ("DELETE", "/model", None)]
+
+
+def api_call(base: str, method: str, path: str, body, victim: str, **kwargs) -> int:
+    url = base + path.format(victim=victim)
+    return requests.request(method, url, json=body, timeout=30, **kwargs).status_code
+
+
+@pytest.mark.integration
+@needs_model
+def test_the_http_api_is_off_the_way_make_run_starts_the_server(tmp_path):
+    for launcher in ("scripts/start.sh", "Makefile"):
+        assert "--enable-api" not in (PROJECT_ROOT / launcher).read_text(), launcher
+
+    victim = VICTIM.format(uuid.uuid4().hex[:6])
+    with running_assistant(work_dir=tmp_path, enable_api=False) as assistant:
+        assistant.say(victim, "I passed the CCRP")
+        for method, path, body in API_REQUESTS + MODEL_CHANGES:
+            assert api_call(assistant.url, method, path, body, victim) == 404, (method, path)
+        # The channels are still there.
+        assert text_of(assistant.say(victim, "show my progress")).startswith("Your progress: 1")
+
+
+@pytest.mark.integration
+@needs_model
+def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant):
+    victim = VICTIM.format(uuid.uuid4().hex[:6])
+    assistant.say(victim, "I passed the CCRP")
+    for method, path, body in API_REQUESTS:
+        for credentials in (
+            {},
+            {"params": {"token": "not-the-token"}},
+            {"headers": {"Authorization": "Bearer not-the-token"}},
+        ):
+            status = api_call(assistant.url, method, path, body, victim, **credentials)
+            assert status in (401, 403), (method, path, credentials, status)
+    # The token opens it: the refusals above were the API's, not missing routes.
+    assert assistant.tracker(victim)["sender_id"] == victim
+
+
+# --- one learner, another's progress ----------------------------------------------------------
+
+
+@pytest.mark.integration
+@needs_model
+def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
+    suffix = uuid.uuid4().hex[:6]
+    ben = VICTIM.format(suffix)
+    ana = f"ana-{suffix}"
+    assistant.say(ben, "I passed the CCRP")
+    assistant.say(ben, "I just joined ACRP")
+
+    def bens_view() -> tuple[str, str]:
+        return (
+            text_of(assistant.say(ben, "show my progress")),
+            text_of(assistant.say(ben, "export my data")),
+        )
+
+    before = bens_view()
+    assert before[0].startswith("Your progress: 2 of 10"), before
+
+    def ana_says(message: str, metadata: dict | None = None) -> str:
+        """Ana's message over REST; metadata, when given, is the body's "metadata" field."""
+        body = {"sender": ana, "message": message, "metadata": metadata}
+        response = requests.post(f"{assistant.url}/webhooks/rest/webhook", json=body, timeout=30)
+        reply = text_of(response.json())
+        assert ben not in reply, (message, reply)
+        return reply
+
+    naming_ben = {"sender_id": ben, "sender": ben}
+    # Reading: Ana's own (empty) progress, whoever she names. (Rasa drops entity types the
+    # domain does not declare, such as "sender_id"; the REST body's metadata reaches the actions.)
+    for message, metadata in [
+        ("show my progress", None),
+        (f'/show_progress{{"sender_id":"{ben}"}}', None),
+        (f'/show_progress{{"sender":"{ben}"}}', None),
+        (f"show {ben}'s progress", None),
+        ("show my progress", naming_ben),
+    ]:
+        assert ana_says(message, metadata).startswith("Your progress: 0 of 10"), message
+    assert f"your id: {ana}" in ana_says(f'/export_my_data{{"sender_id":"{ben}"}}', naming_ben)
+
+    # Writing: only ever Ana's own record.
+    reply = ana_says(f'/report_milestone{{"milestone":"leadership","sender":"{ben}"}}')
+    assert reply.startswith("Marked done: Take on more responsibility and lead."), reply
+    ana_says('/report_milestone{"milestone":"compliance"}', naming_ben)
+    ana_says('/correct_milestone{"milestone":"compliance"}', naming_ben)
+    ana_says(f'/inform{{"sender_id":"{ben}"}}')
+    ana_says(f'/correct_milestone{{"certification":"CCRP","sender":"{ben}"}}')
+    ana_says("/affirm")  # a yes to no question changes nothing
+    # Typed intents that skip the confirmation: a reset and a deletion, confirmed by Ana.
+    ana_says(f'/reset_progress{{"sender_id":"{ben}"}}')
+    assert "progress is cleared (1 milestones removed)" in ana_says("/affirm")
+    ana_says('/report_milestone{"milestone":"leadership"}')
+    ana_says(f'/delete_my_data{{"sender":"{ben}"}}')
+    assert "are deleted" in ana_says("/affirm")
+    assert ana_says("show my progress").startswith("Your progress: 0 of 10")
+
+    # Ids that only look like Ben's, or like a query.
+    for other in (ben.upper(), f"{ben}' OR '1'='1", "' OR 1=1 --"):
+        reply = text_of(assistant.say(other, "show my progress"))
+        assert reply.startswith("Your progress: 0 of 10"), (other, reply)
+
+    assert bens_view() == before
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+SECRET_LOOKING = {
+    "Slack token": r"xox[abposr]-[0-9A-Za-z-]{10,}",
+    "Slack webhook URL": r"hooks\.slack\.com/services/T\w+/",
+    "Slack signing secret": r"(?i)signing.?secret\W{0,4}[0-9a-f]{32}",
+    "password assigned": r"(?i)\bpass(word|wd)?[\"']?\s*[:=]\s*[\"'][^\"'\s$]{3,}[\"']",
+    "password in SQL": r"(?i)\bpassword\s+'[^'$]+'",
+    "password in a URL": r"://[^/\s:@'\"]+:[^/\s:@'\"$]+@",
+    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "AWS access key": r"\bAKIA[0-9A-Z]{16}\b",
+}
+
+
+def repository_files() -> list[Path]:
+    """Every file git tracks or would add (untracked but not ignored), outside tests/."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("needs a git checkout")
+    files = [PROJECT_ROOT / name for name in listed if not name.startswith("tests/")]
+    return [path for path in files if path.is_file()]
+
+
+def test_no_secrets_in_the_repository():
+    found = []
+    for path in repository_files():
+        content = path.read_bytes()
+        if b"\0" in content:
+            continue  # binary
+        for line_number, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
+            for kind, pattern in SECRET_LOOKING.items():
+                if re.search(pattern, line):
+                    found.append(f"{path.relative_to(PROJECT_ROOT)}:{line_number}: {kind}")
+    assert found == [], "\n".join(found)
+
+
+ENVIRONMENT_REFERENCE = re.compile(r"\$\{\w+\}")  # Rasa reads "${SLACK_BOT_TOKEN}" from the env
+
+
+def literal_secrets(node, where: str) -> list[str]:
+    """Settings named like a secret (token, secret, password, API key) given a literal value."""
+    if isinstance(node, list):
+        node = dict(enumerate(node))
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        named_secret = re.search(r"(?i)token|secret|passw|api_?key", str(key))
+        literal = isinstance(value, str | int) and not ENVIRONMENT_REFERENCE.fullmatch(str(value))
+        if named_secret and literal and value != "":
+            found.append(f"{where}.{key}")
+        found += literal_secrets(value, f"{where}.{key}")
+    return found
+
+
+def test_channel_and_endpoint_settings_name_no_literal_secret():
+    for name in ("credentials.yml", "endpoints.yml"):
+        settings = yaml.safe_load((PROJECT_ROOT / name).read_text()) or {}
+        assert literal_secrets(settings, name) == []

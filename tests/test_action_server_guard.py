@@ -1,0 +1,140 @@
+"""The Rasa server's guard around the action server: a friendly reply within seconds when the
+action server refuses, hangs or fails; Rasa's own behaviour when it answers."""
+
+import socket
+import time
+from contextlib import asynccontextmanager
+
+import pytest
+from aiohttp import web
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from actions.db import SQLITE_BUSY_TIMEOUT_SECONDS
+from addons import action_server_guard
+from addons.action_server_guard import (
+    ACTION_TIMEOUT_SECONDS,
+    UNAVAILABLE_REPLY,
+    ActionServerUnavailable,
+    one_message,
+)
+from scripts.local_servers import free_port
+
+
+@pytest.fixture(autouse=True)
+def guarded(monkeypatch):
+    # Rasa's own methods are put back after each test.
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
+    action_server_guard.install()
+
+
+@pytest.fixture
+def channel() -> CollectingOutputChannel:
+    """What the learner is sent."""
+    return CollectingOutputChannel()
+
+
+def sent(channel: CollectingOutputChannel) -> list[str]:
+    return [message["text"] for message in channel.messages]
+
+
+async def run_action(url: str, channel: CollectingOutputChannel) -> list:
+    """Rasa runs a custom action on the action server at `url`; returns its events."""
+    tracker = DialogueStateTracker.from_events("learner", [UserUttered("show my progress")])
+    action = RemoteAction("action_show_progress", EndpointConfig(url))
+    nlg = TemplatedNaturalLanguageGenerator({})
+    return await action.run(channel, nlg, tracker, Domain.empty())
+
+
+@asynccontextmanager
+async def action_server(status: int, body: dict):
+    """A stand-in action server answering every call with `status` and `body`; yields its URL
+    and the list of calls it received."""
+    calls = []
+
+    async def webhook(request):
+        calls.append(await request.json())
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/webhook", calls
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_action_server_that_is_not_running_gets_a_friendly_reply(channel):
+    started = time.monotonic()
+    with one_message(), pytest.raises(ActionServerUnavailable):
+        await run_action(f"http://127.0.0.1:{free_port()}/webhook", channel)
+    assert sent(channel) == [UNAVAILABLE_REPLY]
+    assert time.monotonic() - started < 1
+
+
+async def test_a_hung_action_server_is_given_up_on_in_time(channel):
+    with socket.socket() as hung, one_message():  # the kernel accepts; nothing ever answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen()
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}/webhook"
+        started = time.monotonic()
+        with pytest.raises(ActionServerUnavailable):
+            await run_action(url, channel)
+        waited = time.monotonic() - started
+        assert sent(channel) == [UNAVAILABLE_REPLY]
+        assert ACTION_TIMEOUT_SECONDS - 0.1 < waited < ACTION_TIMEOUT_SECONDS + 0.5
+
+        # Another action for the same message (say, after a new session's start) neither
+        # waits nor repeats the reply.
+        started = time.monotonic()
+        with pytest.raises(ActionServerUnavailable):
+            await run_action(url, channel)
+        assert time.monotonic() - started < 0.1
+        assert sent(channel) == [UNAVAILABLE_REPLY]
+
+
+async def test_a_failing_action_gets_a_friendly_reply_and_the_next_message_tries_again(channel):
+    async with action_server(500, {"error": "database is locked"}) as (url, calls):
+        with one_message():
+            for _ in range(2):
+                with pytest.raises(ActionServerUnavailable):
+                    await run_action(url, channel)
+        assert len(calls) == 1  # the second action for the message was not tried
+        with one_message(), pytest.raises(ActionServerUnavailable):
+            await run_action(url, channel)
+        assert len(calls) == 2
+    assert sent(channel) == [UNAVAILABLE_REPLY, UNAVAILABLE_REPLY]
+
+
+async def test_replies_and_rejections_pass_through_unchanged(channel):
+    answer = {"events": [], "responses": [{"text": "Your progress"}]}
+    async with action_server(200, answer) as (url, _):
+        with one_message():
+            events = await run_action(url, channel)
+    assert [e.text for e in events if isinstance(e, BotUttered)] == ["Your progress"]
+    assert sent(channel) == []  # Rasa sends an action's replies after it ran
+
+    rejection = {"action_name": "validate_onboarding_form", "error": "not this one"}
+    async with action_server(400, rejection) as (url, _):
+        with one_message(), pytest.raises(ActionExecutionRejection):
+            await run_action(url, channel)
+    assert sent(channel) == []
+
+
+def test_a_learner_hears_back_within_3_seconds_and_a_lock_wait_ends_before_rasa_gives_up():
+    # Parsing, prediction and the reply take about 0.1 s (more on a busy machine).
+    assert ACTION_TIMEOUT_SECONDS <= 2.7
+    # An action still waiting for the learner database when Rasa gives up could not say
+    # "couldn't save that": the action's own work after the wait is well under 0.3 s.
+    assert SQLITE_BUSY_TIMEOUT_SECONDS + 0.3 <= ACTION_TIMEOUT_SECONDS
