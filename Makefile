@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 
 WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate lint lock clean
+.PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate bench lint lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ test: setup widget ## set everything up and run every test
 
 evaluate: setup train ## measure understanding: CV, pipeline comparison, held-out, latency (about 1 h 45 min)
 	$(BIN)/python -m scripts.evaluate
+
+bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's template bot (about 10 min)
+	$(BIN)/python -m scripts.bench
 
 lint: $(INSTALLED) ## style and static checks
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

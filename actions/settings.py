@@ -21,6 +21,7 @@ class Settings:
     slack_bot_token: str  # Slack is off unless both of these are set
     slack_signing_secret: str
     slack_api_url: str  # Slack's Web API; tests point it at a local stand-in
+    slack_deliveries_db_url: str  # Slack events already answered, shared by every worker
 
 
 def load_settings() -> Settings:
@@ -34,4 +35,7 @@ def load_settings() -> Settings:
         slack_bot_token=os.environ.get("SLACK_BOT_TOKEN", ""),
         slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET", ""),
         slack_api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
+        slack_deliveries_db_url=os.environ.get(
+            "SLACK_DELIVERIES_DB_URL", f"sqlite:///{var_dir / 'slack_deliveries.db'}"
+        ),
     )

@@ -13,15 +13,16 @@ On top of Rasa's channel:
 - The url_verification challenge is answered as Slack documents it, {"challenge": ...}; Rasa
   answers with a bare JSON string, which Slack's documentation does not list.
 - Each Slack delivery is answered once. Slack re-sends an event it thinks
-was lost (X-Slack-Retry-Num); Rasa drops only retries caused by timeouts, so any other retry would
-otherwise produce a second reply.
+  was lost (X-Slack-Retry-Num); Rasa drops only retries caused by timeouts, so any other retry
+  would otherwise produce a second reply. What was answered is kept in SLACK_DELIVERIES_DB_URL
+  (default var/slack_deliveries.db), which every worker shares.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
+import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -32,7 +33,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Column, Float, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
+from actions.db import engine_for
 from actions.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -42,20 +46,39 @@ NOT_CONFIGURED = (
 )
 
 
-class RecentKeys:
-    """The last `size` keys seen, to recognise a repeated delivery."""
+# Slack retries a delivery within minutes; an hour of memory covers every retry.
+DELIVERY_MEMORY_SECONDS = 3600
 
-    def __init__(self, size: int = 10_000) -> None:
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._size = size
+deliveries_table = Table(
+    "slack_deliveries",
+    MetaData(),
+    Column("key", String(255), primary_key=True),
+    Column("seen_at", Float, nullable=False, index=True),
+)
+
+
+class SeenDeliveries:
+    """Slack deliveries already answered, in a database every Sanic worker (and replica) shares:
+    a retry may reach another worker than the first delivery did."""
+
+    def __init__(self, db_url: str) -> None:
+        self._engine = engine_for(db_url)
+        deliveries_table.metadata.create_all(self._engine)
 
     def first_time(self, key: str) -> bool:
-        if key in self._keys:
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self._size:
-            self._keys.popitem(last=False)
-        return True
+        now = time.time()
+        dialect = self._engine.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        with self._engine.begin() as connection:
+            connection.execute(
+                deliveries_table.delete().where(
+                    deliveries_table.c.seen_at < now - DELIVERY_MEMORY_SECONDS
+                )
+            )
+            inserted = connection.execute(
+                insert(deliveries_table).values(key=key, seen_at=now).on_conflict_do_nothing()
+            )
+        return inserted.rowcount == 1
 
 
 def delivery_key(request: Request) -> str | None:
@@ -136,7 +159,7 @@ class SlackChannel(SlackInput):
             }
         )
         channel.api_url = settings.slack_api_url
-        channel.deliveries = RecentKeys()
+        channel.deliveries = SeenDeliveries(settings.slack_deliveries_db_url)
         logger.info("Slack is on: events and interactivity at /webhooks/slack/webhook")
         return channel
 

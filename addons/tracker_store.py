@@ -16,17 +16,33 @@ endpoints.yml:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event
 
 logger = logging.getLogger(__name__)
 
 ERASE_ACTION = "action_erase_conversation"
 
 
+def _wal_without_fsync_per_commit(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
 class ErasableSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            # Every message saves the conversation, from every Sanic worker. WAL lets the other
+            # worker read meanwhile, and NORMAL skips the per-commit fsync, which took most of a
+            # save here; a commit can then be lost only to a power cut, never to a crash. (The
+            # learners' progress lives in its own database, with full durability.)
+            event.listen(self.engine, "connect", _wal_without_fsync_per_commit)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
         erase_at = max(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +47,9 @@ class RunningAssistant:
     token: str  # for Rasa's HTTP API (--enable-api is token-protected)
     action_server_url: str
     restart_server: Callable[[], None]  # the Rasa server again, same port and databases
+    signal_action_server: Callable[[int], None]  # e.g. SIGKILL (crash), SIGSTOP (hang), SIGCONT
+    start_action_server: Callable[[], None]  # after a SIGKILL: again, same port and databases
+    pids: Callable[[], list[int]]  # the Rasa server's and the action server's main processes
 
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         """Send one message through the REST channel; returns the bot's messages."""
@@ -67,7 +71,7 @@ class RunningAssistant:
         return response.json()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -81,14 +85,14 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
-def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
+def start_process(
+    args: list[str], log: Path, env: dict, cwd: Path = PROJECT_ROOT
+) -> subprocess.Popen:
     with open(log, "a") as log_file:
-        return subprocess.Popen(
-            args, cwd=PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=env
-        )
+        return subprocess.Popen(args, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -103,10 +107,12 @@ def running_assistant(
     work_dir: Path | None = None,
     env: dict | None = None,
     cors: str | None = None,
+    enable_api: bool = True,
 ) -> Iterator[RunningAssistant]:
     """Both servers on free ports, each with its own log in work_dir; stopped on exit.
 
-    env adds to the servers' environment (e.g. Slack settings); cors is `rasa run --cors`.
+    env adds to the servers' environment (e.g. Slack settings); cors is `rasa run --cors`;
+    enable_api=False starts the server as `make run` does, without Rasa's HTTP API.
     """
     work_dir = Path(work_dir or PROJECT_ROOT / "logs")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -117,49 +123,67 @@ def running_assistant(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         "tracker_store:\n  type: addons.tracker_store.ErasableSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {work_dir / 'conversations.db'}\n"
+        f"lock_store:\n  type: addons.lock_store.SQLiteLockStore\n  db: {work_dir / 'locks.db'}\n"
     )
     # Everything this assistant stores lives in work_dir: start it again on the same work_dir
     # and it remembers; a new work_dir is a fresh install.
     full_env = rasa_env(
-        KNOWLEDGE_DB_URL=f"sqlite:///{work_dir / 'knowledge.db'}",
-        LEARNER_DB_URL=f"sqlite:///{work_dir / 'learners.db'}",
-        **(env or {}),
+        **{
+            "COACH_VAR_DIR": str(work_dir),
+            "SANIC_WORKERS": os.environ.get("SANIC_WORKERS", "1"),
+            "KNOWLEDGE_DB_URL": f"sqlite:///{work_dir / 'knowledge.db'}",
+            "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
+            **(env or {}),
+        }
     )
     rasa = [str(BIN / "python"), "-m", "scripts.quiet_rasa"]
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     actions_url = f"http://127.0.0.1:{actions_port}"
     server_args = [
         *rasa, "run", "--model", str(model), "--port", str(rasa_port),
-        "--interface", "127.0.0.1", "--enable-api", "--auth-token", token,
+        "--interface", "127.0.0.1",
+        *(["--enable-api", "--auth-token", token] if enable_api else []),
         "--endpoints", str(endpoints), "--credentials", "credentials.yml",
         *(["--cors", cors] if cors else []),
     ]  # fmt: skip
+    # Without the API there is no /status: the root URL answers once the server is up.
+    up_url = f"{rasa_url}/status?token={token}" if enable_api else f"{rasa_url}/"
     processes: dict[str, subprocess.Popen] = {}
 
     def start_server() -> None:
-        processes["rasa"] = _start(server_args, work_dir / "rasa.log", full_env)
-        _wait_until_up(
-            f"{rasa_url}/status?token={token}", processes["rasa"], work_dir / "rasa.log", 240
-        )
+        processes["rasa"] = start_process(server_args, work_dir / "rasa.log", full_env)
+        wait_until_up(up_url, processes["rasa"], work_dir / "rasa.log", 240)
 
     def restart_server() -> None:
-        _stop(processes.pop("rasa"))
+        stop_process(processes.pop("rasa"))
         start_server()
 
-    try:
-        processes["actions"] = _start(
+    def start_action_server() -> None:
+        if "actions" in processes:
+            processes.pop("actions").wait(timeout=20)  # killed: gone, and its port free
+        processes["actions"] = start_process(
             [*rasa, "run", "actions", "--port", str(actions_port)],
             work_dir / "actions.log",
             full_env,
         )
-        _wait_until_up(f"{actions_url}/health", processes["actions"], work_dir / "actions.log", 120)
+        wait_until_up(f"{actions_url}/health", processes["actions"], work_dir / "actions.log", 120)
+
+    def signal_action_server(signum: int) -> None:
+        processes["actions"].send_signal(signum)
+
+    try:
+        start_action_server()
         start_server()
         yield RunningAssistant(
             url=rasa_url,
             token=token,
             action_server_url=actions_url,
             restart_server=restart_server,
+            signal_action_server=signal_action_server,
+            start_action_server=start_action_server,
+            pids=lambda: [process.pid for process in processes.values()],
         )
     finally:
         for process in processes.values():
-            _stop(process)
+            process.send_signal(signal.SIGCONT)  # a paused (SIGSTOP) one would ignore the SIGTERM
+            stop_process(process)

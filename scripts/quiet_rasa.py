@@ -20,6 +20,8 @@ import matplotlib.fontconfig_pattern  # noqa: E402, F401
 import packaging.requirements  # noqa: E402, F401
 from rasa.__main__ import main  # noqa: E402  (after the filter, or its imports warn)
 
+import addons  # noqa: E402, F401  (installs this project's fixes to Rasa: addons/__init__.py)
+
 if __name__ == "__main__":
     sys.argv[0] = "rasa"
     sys.exit(main())

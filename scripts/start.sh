@@ -37,6 +37,8 @@ case "$mode" in
     ;;
   server)
     port=${RASA_PORT:-5005}
+    # SANIC_WORKERS=N runs N Rasa processes on the port, sharing the lock store in endpoints.yml.
+    # The default is one: on 2 cores a second did not raise throughput (README, "Speed").
     cors=()  # the widget on another site's pages needs that site allowed (README, "Website widget")
     [ -n "${WIDGET_ALLOWED_ORIGINS:-}" ] && cors=(--cors $WIDGET_ALLOWED_ORIGINS)
     echo "Starting the Rasa server on port $port (about 30 seconds)..."

@@ -259,7 +259,14 @@
   });
 
   function connect() {
-    socket = window.io(config.server, { path: config.path, reconnectionDelayMax: 3000 });
+    // WebSocket first: one connection stays with one Sanic worker, while long-polling requests
+    // can land on different workers and lose the session. Polling only where WebSocket fails.
+    socket = window.io(config.server, {
+      path: config.path,
+      reconnectionDelayMax: 3000,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
     socket.on("connect", () => {
       socket.emit("session_request", { session_id: store.sessionId() });
     });

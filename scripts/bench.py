@@ -1,0 +1,307 @@
+"""make bench: the full assistant under 1, 10 and 50 concurrent conversations, beside Rasa's own
+`rasa init` template bot measured in the same run on the same machine.
+
+Each of N concurrent users talks through the REST channel, one message after the other (a closed
+loop), one whole scripted conversation per simulated learner, then the next learner takes over.
+Ours asks the knowledge base, states a background, reports milestones (progress writes) and asks
+for its progress; the template bot gets its own small talk. Printed: latency p50/p95/p99,
+throughput, errors, server start time and memory; written to results/bench.json.
+
+    python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
+    python -m scripts.bench --ours      # ours alone, e.g. while profiling
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from scripts.local_servers import (
+    BIN,
+    DEFAULT_MODEL,
+    PROJECT_ROOT,
+    free_port,
+    rasa_env,
+    running_assistant,
+    start_process,
+    stop_process,
+    wait_until_up,
+)
+
+RESULTS = PROJECT_ROOT / "results" / "bench.json"
+USER_COUNTS = (1, 10, 50)
+MESSAGES_PER_RUN = 300  # per user count: enough for a stable p95 in about a minute
+WARM_UP_MESSAGES = 10  # TensorFlow traces its graphs on the first calls
+
+OUR_CONVERSATION = [
+    "hi",
+    "what certifications should I get?",
+    "I'm a nurse with a BSN",
+    "I passed the CCRP",
+    "I just joined ACRP",
+    "show my progress",
+    "what should I do next?",
+    "which laws do I need to know?",
+    "thanks, bye",
+]
+TEMPLATE_CONVERSATION = ["hello", "I am sad", "yes", "are you a bot?", "great", "bye"]
+
+
+@dataclass
+class LoadResult:
+    users: int
+    messages: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    throughput: float  # messages answered per second
+
+
+@dataclass
+class BotResult:
+    bot: str
+    start_seconds: float  # process launch to first answered message
+    memory_mb: float  # resident, all of the bot's processes, after the heaviest load
+    loads: list[LoadResult] = field(default_factory=list)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def _conversation(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    script: list[str],
+    count: int,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    """One simulated learner after another: each holds the whole script, then the next begins."""
+    for turn in range(count):
+        learner = f"{sender}-{turn // len(script)}"
+        started = time.perf_counter()
+        try:
+            async with session.post(
+                url, json={"sender": learner, "message": script[turn % len(script)]}
+            ) as response:
+                replies = await response.json(content_type=None)
+                if response.status != 200 or not replies:
+                    errors.append(f"{response.status}: {str(replies)[:100]}")
+                    continue
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            errors.append(repr(error))
+            continue
+        latencies.append(time.perf_counter() - started)
+
+
+async def _load(url: str, script: list[str], users: int, messages: int, tag: str) -> LoadResult:
+    per_user = max(1, messages // users)
+    latencies: list[float] = []
+    errors: list[str] = []
+    timeout = aiohttp.ClientTimeout(total=60)
+    connector = aiohttp.TCPConnector(limit=users)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _conversation(
+                    session, url, f"bench-{tag}-{users}-{user}", script, per_user, latencies, errors
+                )
+                for user in range(users)
+            )
+        )
+        seconds = time.perf_counter() - started
+    if errors:
+        print(f"    {len(errors)} errors, e.g. {errors[0]}", file=sys.stderr)
+    ms = [latency * 1000 for latency in latencies] or [float("nan")]
+    return LoadResult(
+        users=users,
+        messages=users * per_user,
+        errors=len(errors),
+        seconds=round(seconds, 1),
+        p50_ms=round(percentile(ms, 0.50), 1),
+        p95_ms=round(percentile(ms, 0.95), 1),
+        p99_ms=round(percentile(ms, 0.99), 1),
+        throughput=round(len(latencies) / seconds, 1),
+    )
+
+
+def resident_mb(root_pids: list[int]) -> float:
+    """Resident memory of these processes and all their descendants (e.g. Sanic workers)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    family = set(root_pids)
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= children
+        grew = bool(children)
+    total_kb = 0
+    for pid in family:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kb += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+    return round(total_kb / 1024)
+
+
+def measure(bot: str, url: str, script: list[str], pids: list[int], start: float) -> BotResult:
+    result = BotResult(bot=bot, start_seconds=round(start, 1), memory_mb=0)
+    webhook = f"{url}/webhooks/rest/webhook"
+    asyncio.run(_load(webhook, script, 1, WARM_UP_MESSAGES, "warm-up"))
+    for users in USER_COUNTS:
+        load = asyncio.run(_load(webhook, script, users, MESSAGES_PER_RUN, "load"))
+        print(
+            f"  {bot:<17} {users:>3} users: p50 {load.p50_ms:.0f} ms, p95 {load.p95_ms:.0f} ms, "
+            f"{load.throughput:.1f} msg/s, {load.errors} errors"
+        )
+        result.loads.append(load)
+    result.memory_mb = resident_mb(pids)
+    return result
+
+
+def first_reply_seconds(url: str, launched: float) -> float:
+    """Seconds from launch until the bot answers a message (model loaded, not just listening)."""
+    import requests
+
+    while True:
+        try:
+            response = requests.post(
+                f"{url}/webhooks/rest/webhook",
+                json={"sender": "bench-start", "message": "hello"},
+                timeout=30,
+            )
+            if response.ok:
+                return time.perf_counter() - launched
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+
+
+def bench_ours(work_dir: Path, workers: int) -> BotResult:
+    bot = f"coach ({workers} worker{'s' if workers > 1 else ''})"
+    print(f"Our assistant, {bot} (REST, action server, knowledge base, progress writes):")
+    launched = time.perf_counter()
+    with running_assistant(work_dir=work_dir, env={"SANIC_WORKERS": str(workers)}) as assistant:
+        start = first_reply_seconds(assistant.url, launched)
+        return measure(bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start)
+
+
+def train_template_bot(directory: Path, log: Path) -> Path:
+    """`rasa init` as a new Rasa user runs it: the template project and its trained model."""
+    print(f"Generating and training Rasa's template bot (rasa init; log in {log})...")
+    with open(log, "w") as log_file:
+        subprocess.run(
+            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(directory)],
+            cwd=directory,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=rasa_env(),
+            check=True,
+        )
+    return next((directory / "models").glob("*.tar.gz"))
+
+
+@contextmanager
+def running_template_bot(directory: Path, model: Path) -> Iterator[tuple[str, int, float]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = directory / "rasa.log"
+    launched = time.perf_counter()
+    process = start_process(
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port)],
+        log,
+        rasa_env(),
+        cwd=directory,
+    )
+    try:
+        wait_until_up(f"{url}/", process, log, 240)
+        yield url, process.pid, first_reply_seconds(url, launched)
+    finally:
+        stop_process(process)
+
+
+def bench_template(work_dir: Path) -> BotResult:
+    directory = work_dir / "template-bot"
+    directory.mkdir()
+    model = train_template_bot(directory, work_dir / "template-train.log")
+    print("Rasa's template bot (rasa init, as generated):")
+    with running_template_bot(directory, model) as (url, pid, start):
+        return measure("template", url, TEMPLATE_CONVERSATION, [pid], start)
+
+
+def print_table(results: list[BotResult]) -> None:
+    print()
+    print("| bot | users | p50 ms | p95 ms | p99 ms | msg/s | errors | start s | memory MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for result in results:
+        for load in result.loads:
+            print(
+                f"| {result.bot} | {load.users} | {load.p50_ms:.0f} | {load.p95_ms:.0f} | "
+                f"{load.p99_ms:.0f} | {load.throughput:.1f} | {load.errors} | "
+                f"{result.start_seconds:.0f} | {result.memory_mb:.0f} |"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ours", action="store_true", help="skip the template bot")
+    args = parser.parse_args()
+    if not DEFAULT_MODEL.exists():
+        print("No trained model: run `make train` first.", file=sys.stderr)
+        return 1
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
+        if not args.ours:
+            results.append(bench_template(Path(tmp)))
+        # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
+        for workers in (1, 2):
+            results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers))
+    print_table(results)
+
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": f"{os.cpu_count()} cores, {platform.platform()}",
+                "messages_per_run": MESSAGES_PER_RUN,
+                "bots": [asdict(result) for result in results],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\nWritten: {RESULTS.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
