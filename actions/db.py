@@ -8,8 +8,10 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 # How long a write waits for another connection's write lock before SQLite gives up ("database is
 # locked"). Writes take milliseconds, so this rides out any ordinary contention. It is kept below
@@ -46,3 +48,9 @@ def session_scope(url: str) -> Iterator[Session]:
     """A session for one unit of work: committed on success, rolled back on error."""
     with Session(engine_for(url), future=True) as session, session.begin():
         yield session
+
+
+def insert_ignoring_duplicates(dialect: str, table, values: dict) -> Insert:
+    """INSERT that skips a row whose key exists (ON CONFLICT DO NOTHING): PostgreSQL or SQLite."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(**values).on_conflict_do_nothing()

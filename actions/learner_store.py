@@ -20,11 +20,10 @@ from datetime import datetime, timezone
 from functools import cache
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.db import engine_for, session_scope
+from actions.db import engine_for, insert_ignoring_duplicates, session_scope
 from actions.learner_schema import Learner, MilestoneDone
 from actions.settings import PROJECT_ROOT, load_settings
 
@@ -72,8 +71,7 @@ def _now() -> datetime:
 
 def _insert_ignoring_duplicates(session: Session, model, values: dict):
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return session.execute(insert_ignoring_duplicates(dialect, model, values))
 
 
 class ProgressStore:

@@ -34,9 +34,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, Float, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
-from actions.db import engine_for
+from actions.db import engine_for, insert_ignoring_duplicates
 from actions.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -67,8 +66,6 @@ class SeenDeliveries:
 
     def first_time(self, key: str) -> bool:
         now = time.time()
-        dialect = self._engine.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         with self._engine.begin() as connection:
             connection.execute(
                 deliveries_table.delete().where(
@@ -76,7 +73,9 @@ class SeenDeliveries:
                 )
             )
             inserted = connection.execute(
-                insert(deliveries_table).values(key=key, seen_at=now).on_conflict_do_nothing()
+                insert_ignoring_duplicates(
+                    self._engine.dialect.name, deliveries_table, {"key": key, "seen_at": now}
+                )
             )
         return inserted.rowcount == 1
 
