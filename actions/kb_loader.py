@@ -114,6 +114,24 @@ def _check_references(content: KnowledgeContent) -> None:
         raise KnowledgeError("knowledge files are inconsistent:\n  " + "\n  ".join(problems))
 
 
+# Kinds whose names learners use in the plural ("do clinical program managers travel?").
+PLURAL_KINDS = ("role", "setting")
+
+
+def names_of_items(items: list[dict]) -> list[tuple[dict, str]]:
+    """(item, lower-case name) for every name and alias an item is known by and, for roles and
+    settings, their plurals ("cpms", "doctor's offices"). A plural that already names an item
+    is left to that item."""
+    names: dict[str, dict] = {}
+    for item in items:
+        for alias in [item["name"], *item.get("aliases", [])]:
+            names.setdefault(alias.lower(), item)
+    for alias, item in list(names.items()):
+        if item["kind"] in PLURAL_KINDS and not alias.endswith("s"):
+            names.setdefault(alias + "s", item)
+    return [(item, alias) for alias, item in names.items()]
+
+
 def build_knowledge_base(url: str, directory: Path) -> None:
     """Replace the knowledge-base tables with the content of `directory`, atomically."""
     content = read_knowledge(directory)
@@ -173,12 +191,8 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
                         position=position,
                     )
                 )
-    for item in content.items:
-        for alias in {
-            item["name"].lower(),
-            *(a.lower() for a in item.get("aliases", [])),
-        }:
-            rows.append(ItemAlias(alias=alias, item_name=item["name"]))
+    for item, alias in names_of_items(content.items):
+        rows.append(ItemAlias(alias=alias, item_name=item["name"]))
     for topic in content.topics:
         for position, name in enumerate(topic.get("items") or []):
             rows.append(TopicItem(topic_key=topic["key"], item_name=name, position=position))

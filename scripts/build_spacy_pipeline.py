@@ -1,6 +1,6 @@
 """Build the spaCy pipeline Rasa's SpacyNLP loads: blank English, the lookup lemmatizer (tables
 from spacy-lookups-data, saved with the pipeline) and an entity ruler whose patterns are every
-knowledge-base item name and alias, labelled with the item's kind (certification, degree, ...).
+knowledge-base item name, alias and plural, labelled with the item's kind (degree, role, ...).
 
     python -m scripts.build_spacy_pipeline build/spacy_kb
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import spacy
 
-from actions.kb_loader import read_knowledge
+from actions.kb_loader import names_of_items, read_knowledge
 from actions.settings import load_settings
 
 
@@ -23,10 +23,10 @@ def build_pipeline(knowledge_dir: Path) -> spacy.language.Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    # The same names the knowledge base resolves (kb_item_aliases), plurals included.
     patterns = [
         {"label": item["kind"], "pattern": alias, "id": item["name"]}
-        for item in read_knowledge(knowledge_dir).items
-        for alias in [item["name"], *item.get("aliases", [])]
+        for item, alias in names_of_items(read_knowledge(knowledge_dir).items)
     ]
     nlp.initialize()  # loads the lemma tables; add_patterns below runs the lemmatizer
     ruler.add_patterns(patterns)

@@ -31,6 +31,13 @@ def test_unknown_topic_is_none(kb):
         ("pharma", "pharmaceutical companies"),
         ("nursing home", "long-term care facilities"),
         ("  ACRP ", "ACRP"),
+        # Roles and settings in the plural, as learners ask about them.
+        ("clinical program managers", "Clinical Program Manager"),
+        ("CPMs", "Clinical Program Manager"),
+        ("COMs", "Clinical Operations Manager"),
+        ("research coordinators", "clinical research coordinator"),
+        ("doctor's offices", "doctors' offices"),
+        ("BSc", "bachelor's degree"),
     ],
 )
 def test_resolves_names_and_aliases(kb, mention, name):
@@ -49,6 +56,19 @@ def test_finds_items_in_free_text_in_order_without_overlaps(kb):
         "CCRP",
         "ACHE",
     ]
+
+
+def test_finds_plural_roles_in_free_text(kb):
+    text = "do clinical ops managers earn more than CPMs?"
+    assert [item.name for item in kb.items_in_text(text)] == [
+        "Clinical Operations Manager",
+        "Clinical Program Manager",
+    ]
+
+
+def test_plurals_are_not_made_for_certifications_or_laws(kb):
+    assert kb.resolve("ccrps") is None
+    assert kb.resolve("hipaas") is None
 
 
 def test_short_aliases_match_whole_words_only(kb):
