@@ -1,16 +1,19 @@
-"""DIET for the entities no list can name: job titles, years, milestones in the learner's words.
+"""DIET for the entities no list can name (milestones in the learner's words), and the rule
+that decides between a learner's own phrase and a knowledge-base name found inside it.
 
 Knowledge-base names (certifications, degrees, organisations, laws, roles, settings) come from
 the spaCy entity ruler that `scripts/build_spacy_pipeline.py` generates from the knowledge base:
 it finds every name and alias, and never one that is not there. When DIET was also trained on
 those types, it added spans of its own around the ruler's ("the CCRP exam" beside "CCRP"), which
-cost entity F1 on every KB type (make evaluate). This component trains DIET on the free-text
-types only, and where one of its spans contains a ruler match the learner's own phrase wins:
-"I work as a lab tech" is a job title, not a preference for testing laboratories.
+cost entity F1 on every KB type (make evaluate). This component trains DIET on `entity_types`
+only. Where a phrase of `phrase_types` (the learner's own words, from DIET or from the
+RegexEntityExtractor's job-title list and years pattern) contains a knowledge-base name, the
+phrase wins: "I work as a lab tech" is a job title, not a preference for testing laboratories.
 
-config.yml (after SpacyEntityExtractor and the featurizers):
+config.yml (after the other extractors and the featurizers):
     - name: addons.free_text_entities.FreeTextEntityExtractor
-      entity_types: [job_title, years, milestone]
+      entity_types: [milestone]
+      phrase_types: [job_title, years, milestone]
       intent_classification: false
 """
 
@@ -25,13 +28,13 @@ from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
-    EXTRACTOR,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 ENTITY_TYPES = "entity_types"
+PHRASE_TYPES = "phrase_types"
 
 
 @DefaultV1Recipe.register(
@@ -44,7 +47,7 @@ ENTITY_TYPES = "entity_types"
 class FreeTextEntityExtractor(DIETClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DIETClassifier.get_default_config(), ENTITY_TYPES: []}
+        return {**DIETClassifier.get_default_config(), ENTITY_TYPES: [], PHRASE_TYPES: None}
 
     def train(self, training_data: TrainingData) -> Resource:
         return super().train(only_entity_types(training_data, self.component_config[ENTITY_TYPES]))
@@ -52,8 +55,11 @@ class FreeTextEntityExtractor(DIETClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         messages = super().process(messages)
         for message in messages:
-            entities = message.get(ENTITIES, [])
-            message.set(ENTITIES, drop_names_inside(entities, self.name), add_to_output=True)
+            phrase_types = (
+                self.component_config[PHRASE_TYPES] or self.component_config[ENTITY_TYPES]
+            )
+            entities = drop_names_inside(message.get(ENTITIES, []), phrase_types)
+            message.set(ENTITIES, entities, add_to_output=True)
         return messages
 
 
@@ -80,24 +86,23 @@ def only_entity_types(training_data: TrainingData, kept: list[str]) -> TrainingD
     )
 
 
-def drop_names_inside(entities: list[dict], extractor: str) -> list[dict]:
-    """Where `extractor`'s span contains another extractor's name, keep the longer phrase ("lab
-    tech", not the setting "lab"); where both found the very same span ("assistant manager"),
-    keep the knowledge-base name."""
+def drop_names_inside(entities: list[dict], phrase_types: list[str]) -> list[dict]:
+    """Where a learner's phrase (an entity of `phrase_types`) contains a knowledge-base name,
+    keep the phrase ("lab tech", not the setting "lab"); where both are the very same span
+    ("assistant manager"), keep the knowledge-base name."""
 
     def span(entity: dict) -> tuple[int, int]:
         return entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
 
-    own = [e for e in entities if e.get(EXTRACTOR) == extractor]
-    others = [e for e in entities if e.get(EXTRACTOR) != extractor]
-    kept_own = [e for e in own if span(e) not in {span(o) for o in others}]
-    kept_others = [
-        e
-        for e in others
+    phrases = [e for e in entities if e["entity"] in phrase_types]
+    names = [e for e in entities if e["entity"] not in phrase_types]
+    kept_phrases = [e for e in phrases if span(e) not in {span(n) for n in names}]
+    kept_names = [
+        n
+        for n in names
         if not any(
-            o[ENTITY_ATTRIBUTE_START] <= e[ENTITY_ATTRIBUTE_START]
-            and e[ENTITY_ATTRIBUTE_END] <= o[ENTITY_ATTRIBUTE_END]
-            for o in kept_own
+            p_start <= span(n)[0] and span(n)[1] <= p_end
+            for p_start, p_end in map(span, kept_phrases)
         )
     ]
-    return [e for e in entities if any(e is k for k in kept_own + kept_others)]
+    return [e for e in entities if any(e is k for k in kept_phrases + kept_names)]

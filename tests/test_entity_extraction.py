@@ -32,6 +32,9 @@ def test_the_ruler_tags_knowledge_base_names(ruler, text, expected):
     assert [(ent.text, ent.label_) for ent in ruler(text).ents] == expected
 
 
+PHRASE_TYPES = ["job_title", "years", "milestone"]
+
+
 def entity(start, end, kind, extractor):
     return {"start": start, "end": end, "entity": kind, "value": "x", "extractor": extractor}
 
@@ -40,21 +43,21 @@ def test_a_name_inside_the_learners_own_phrase_is_dropped():
     # "I work as a lab tech": "lab" is a setting to the ruler, but the job title contains it.
     lab = entity(12, 15, "setting", "SpacyEntityExtractor")
     job_title = entity(12, 20, "job_title", "FreeTextEntityExtractor")
-    assert drop_names_inside([lab, job_title], "FreeTextEntityExtractor") == [job_title]
+    assert drop_names_inside([lab, job_title], PHRASE_TYPES) == [job_title]
 
 
 def test_names_outside_the_learners_phrases_are_kept():
     # "I'm a nurse in a hospital": the setting stands on its own.
     nurse = entity(6, 11, "job_title", "FreeTextEntityExtractor")
     hospital = entity(17, 25, "setting", "SpacyEntityExtractor")
-    assert drop_names_inside([nurse, hospital], "FreeTextEntityExtractor") == [nurse, hospital]
+    assert drop_names_inside([nurse, hospital], PHRASE_TYPES) == [nurse, hospital]
 
 
 def test_the_knowledge_base_name_wins_when_both_found_the_same_span():
     # "I'm an assistant manager": a role the knowledge base knows, not a free job title.
     role = entity(9, 26, "role", "SpacyEntityExtractor")
     job_title = entity(9, 26, "job_title", "FreeTextEntityExtractor")
-    assert drop_names_inside([role, job_title], "FreeTextEntityExtractor") == [role]
+    assert drop_names_inside([role, job_title], PHRASE_TYPES) == [role]
 
 
 def test_diet_is_trained_on_the_free_text_types_only():
