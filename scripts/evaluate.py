@@ -362,7 +362,14 @@ def confusion_matrix_image(result: PipelineResult, path: Path) -> None:
 # --- report ----------------------------------------------------------------------------------
 
 
-def comparison_table(results: list[PipelineResult], adopted: str) -> str:
+def earlier_results() -> list[PipelineResult]:
+    """Pipelines measured by an earlier run (`--pipelines` re-measures only some)."""
+    path = RESULTS / "evaluation.json"
+    earlier = json.loads(path.read_text()).get("pipelines", {}) if path.exists() else {}
+    return [PipelineResult(**figures) for figures in earlier.values()]
+
+
+def comparison_table(results: list[PipelineResult], adopted: str, rerun: set[str]) -> str:
     lines = [
         "| pipeline | CV intent F1 (weighted / macro) | classifier alone | "
         "CV entity F1 (weighted / macro) | held-out, NLU alone | parse p50 / p95 | training (80%) "
@@ -370,7 +377,7 @@ def comparison_table(results: list[PipelineResult], adopted: str) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        mark = " (adopted)" if r.name == adopted else ""
+        mark = (" (adopted)" if r.name == adopted else "") + ("" if r.name in rerun else " *")
         lines.append(
             f"| {r.name}{mark} | {r.cv_intent_f1['weighted']:.3f} / {r.cv_intent_f1['macro']:.3f} "
             f"| {r.cv_classifier_f1['weighted']:.3f} "
@@ -411,9 +418,14 @@ def main() -> int:
         for config in configs:
             log(f"Pipeline {config.stem}")
             results.append(evaluate_pipeline(config, folds, work))
-        table = comparison_table(results, adopted)
+        rerun = {r.name for r in results}
+        results += [r for r in earlier_results() if r.name not in rerun]
+        results.sort(key=lambda r: r.name)
+        table = comparison_table(results, adopted, rerun)
         log("\n" + table)
         sections += [f"## NLU pipelines ({FOLDS}-fold CV, same folds, seed {SEED})", "", table, ""]
+        if any(r.name not in rerun for r in results):
+            sections += ["\\* not re-measured in this run: figures from an earlier run.", ""]
         figures["pipelines"] = {
             r.name: {
                 k: v
