@@ -73,6 +73,21 @@ class Layout:
     database: str = "coach"
     role: str = "coach"
 
+    @classmethod
+    def beside(cls, state_dir: Path, name: str, port_offset: int) -> Layout:
+        """A cluster of its own next to the operator's (tests, benchmarks): its own folder,
+        database and role, and every port moved up by port_offset."""
+        default = cls()
+        return cls(
+            state_dir=state_dir,
+            nginx_port=default.nginx_port + port_offset,
+            rasa_ports=tuple(port + port_offset for port in default.rasa_ports),
+            action_ports=tuple(port + port_offset for port in default.action_ports),
+            redis_port=default.redis_port + port_offset,
+            database=name,
+            role=name,
+        )
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.nginx_port}"

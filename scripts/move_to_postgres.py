@@ -107,14 +107,7 @@ def copy_conversations(source_url: str, target_url: str) -> Count:
     conflicts = []
     for sender in senders:
         with source_engine.connect() as source:
-            rows = [
-                dict(row)
-                for row in source.execute(
-                    select(*(events.c[name] for name in EVENT_FIELDS))
-                    .where(events.c.sender_id == sender)
-                    .order_by(events.c.id)
-                ).mappings()
-            ]
+            rows = _events_of(source, events, sender)
         count.source += len(rows)
         with engine_for(target_url).begin() as target:
             stored = _events_of(target, table, sender)

@@ -70,14 +70,8 @@ class Cluster:
 def local_cluster(tmp_path_factory):
     """`make cluster-up` as an operator runs it, on ports and a database of its own (so that it
     leaves an operator's cluster alone); `make cluster-down` afterwards."""
-    layout = cluster.Layout(
-        state_dir=tmp_path_factory.mktemp("cluster"),
-        nginx_port=5280,
-        rasa_ports=(5201, 5202),
-        action_ports=(5251, 5252),
-        redis_port=6381,
-        database="coach_cluster_test",
-        role="coach_cluster_test",
+    layout = cluster.Layout.beside(
+        tmp_path_factory.mktemp("cluster"), "coach_cluster_test", port_offset=100
     )
     try:
         cluster.ensure_installed()
