@@ -20,7 +20,7 @@ export PYTHONPATH := $(CURDIR)
 WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
 .PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate bench lint lock clean \
-	cluster-up cluster-down move-to-postgres
+	cluster-up cluster-down move-to-postgres bench-cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ evaluate: setup train ## measure understanding: CV, pipeline comparison, held-ou
 
 bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's template bot (about 10 min)
 	$(BIN)/python -m scripts.bench
+
+bench-cluster: setup ## speed at 10 and 50 learners: one process vs the local cluster (about 8 min)
+	$(BIN)/python -m scripts.bench --cluster
 
 cluster-up: setup widget ## PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx on :5080 (all local)
 	@$(BIN)/python -m scripts.cluster up
