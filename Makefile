@@ -83,7 +83,7 @@ bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's templat
 bench-cluster: setup ## speed at 10 and 50 learners: one process vs the local cluster (about 8 min)
 	$(BIN)/python -m scripts.bench --cluster
 
-cluster-up: setup widget ## PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx on :5080 (all local)
+cluster-up: $(INSTALLED) $(MODEL) widget ## PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx on :5080 (all local)
 	@$(BIN)/python -m scripts.cluster up
 
 cluster-down: ## stop everything cluster-up started

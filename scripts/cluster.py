@@ -6,7 +6,7 @@
                                                    ├─ Rasa :5101 ── actions :5151
                                                    └─ Rasa :5102 ── actions :5152
     PostgreSQL (the machine's own cluster, :5432): conversations, learners, knowledge base,
-                 Slack deliveries, all in the database `coach`, shared by every replica
+                 Slack deliveries, all in the database `coach_cluster`, shared by every replica
     Redis :6380 (an instance of its own, no persistence): the conversation lock store
 
 Rasa's socket.io channel keeps each widget's session in the process that opened it, so a widget
@@ -70,8 +70,9 @@ class Layout:
     rasa_ports: tuple[int, ...] = (5101, 5102)
     action_ports: tuple[int, ...] = (5151, 5152)
     redis_port: int = 6380
-    database: str = "coach"
-    role: str = "coach"
+    # Not `coach`: .ci/run gives that role a new password on every run.
+    database: str = "coach_cluster"
+    role: str = "coach_cluster"
 
     @classmethod
     def beside(cls, state_dir: Path, name: str, port_offset: int) -> Layout:
