@@ -19,10 +19,11 @@ export PYTHONPATH := $(CURDIR)
 
 WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate bench lint lock clean
+.PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate bench lint lock clean \
+	cluster-up cluster-down move-to-postgres bench-cluster
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: $(INSTALLED) kb migrate $(MODEL) ## venv, knowledge base, learner database, model: each if stale
 
@@ -78,6 +79,18 @@ evaluate: setup train ## measure understanding: CV, pipeline comparison, held-ou
 
 bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's template bot (about 10 min)
 	$(BIN)/python -m scripts.bench
+
+bench-cluster: setup ## speed at 10 and 50 learners: one process vs the local cluster (about 8 min)
+	$(BIN)/python -m scripts.bench --cluster
+
+cluster-up: $(INSTALLED) $(MODEL) widget ## PostgreSQL, Redis, 2 Rasa + 2 action servers, nginx on :5080 (all local)
+	@$(BIN)/python -m scripts.cluster up
+
+cluster-down: ## stop everything cluster-up started
+	@$(BIN)/python -m scripts.cluster down
+
+move-to-postgres: $(INSTALLED) ## copy var/ learners and conversations into LEARNER_DB_URL, TRACKER_DB_URL
+	@$(BIN)/python -m scripts.move_to_postgres
 
 lint: $(INSTALLED) ## style and static checks
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

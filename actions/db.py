@@ -43,6 +43,11 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+def printable(url: str) -> str:
+    """A database URL fit for logs: its password, if any, shown as ***."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session for one unit of work: committed on success, rolled back on error."""

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from actions.db import engine_for, session_scope
+from actions.db import engine_for, printable, session_scope
 from actions.kb_schema import (
     BuildInfo,
     Fact,
@@ -244,7 +244,7 @@ def main() -> None:
     if args.force:
         build_knowledge_base(settings.knowledge_db_url, settings.knowledge_dir)
     elif not ensure_knowledge_base(settings.knowledge_db_url, settings.knowledge_dir):
-        logger.info("Knowledge base is up to date (%s).", settings.knowledge_db_url)
+        logger.info("Knowledge base is up to date (%s).", printable(settings.knowledge_db_url))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.db import engine_for, insert_ignoring_duplicates, session_scope
+from actions.db import engine_for, insert_ignoring_duplicates, printable, session_scope
 from actions.learner_schema import Learner, MilestoneDone
 from actions.settings import PROJECT_ROOT, load_settings
 
@@ -230,7 +230,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     url = load_settings().learner_db_url
     migrate(url)
-    logger.info("Learner database is at the latest schema (%s).", url)
+    logger.info("Learner database is at the latest schema (%s).", printable(url))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ class Settings:
     slack_signing_secret: str
     slack_api_url: str  # Slack's Web API; tests point it at a local stand-in
     slack_deliveries_db_url: str  # Slack events already answered, shared by every worker
+    tracker_db_url: str  # conversation history (Rasa's SQL tracker store)
+    lock_store_url: str  # "" = a SQLite file on this machine; redis://... = shared by replicas
+    locks_db_path: Path  # the SQLite lock file when lock_store_url is ""
 
 
 def load_settings() -> Settings:
@@ -38,4 +41,9 @@ def load_settings() -> Settings:
         slack_deliveries_db_url=os.environ.get(
             "SLACK_DELIVERIES_DB_URL", f"sqlite:///{var_dir / 'slack_deliveries.db'}"
         ),
+        tracker_db_url=os.environ.get(
+            "TRACKER_DB_URL", f"sqlite:///{var_dir / 'conversations.db'}"
+        ),
+        lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
+        locks_db_path=var_dir / "locks.db",
     )

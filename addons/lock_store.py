@@ -1,4 +1,4 @@
-"""A conversation lock store in a SQLite file, so several Sanic workers can share one machine.
+"""Conversation lock stores: a SQLite file for one machine, Redis for several (LOCK_STORE_URL).
 
 Rasa serialises the messages of one conversation with a lock store. Its in-memory store works
 only inside one process, so Rasa refuses more than one Sanic worker with it (SANIC_WORKERS is
@@ -8,12 +8,16 @@ extra service. Several machines need the Redis lock store instead (README, "Grow
 
 endpoints.yml:
     lock_store:
-      type: addons.lock_store.SQLiteLockStore
-      db: var/locks.db
+      type: addons.lock_store.ConfiguredLockStore
+
+picks the store from LOCK_STORE_URL (actions/settings.py): unset, the SQLite file var/locks.db;
+`redis://[:password@]host:port/db`, Rasa's Redis lock store, which replicas on several machines
+share. One endpoints.yml then serves every deployment.
 
 Rasa's stores read a lock, change it and write it back in separate steps; here each of those
 read-modify-writes runs in one `BEGIN IMMEDIATE` transaction, so two workers issuing tickets for
-the same conversation at the same moment cannot both get the same ticket.
+the same conversation at the same moment cannot both get the same ticket. Rasa's own Redis store
+has the same gap (a GET, then a SET); AtomicRedisLockStore closes it with a short Redis mutex.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockStore
+from rasa.core.lock_store import LOCK_LIFETIME, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
+
+from actions.settings import load_settings
 
 DEFAULT_DB = "var/locks.db"
 
@@ -125,3 +132,80 @@ class SQLiteLockStore(LockStore):
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         with self._transaction():
             super().cleanup(conversation_id, ticket_number)
+
+
+# How long one read-modify-write of a lock may hold its Redis mutex: a few round trips take
+# milliseconds; the expiry only frees the mutex of a replica that died holding it.
+MUTEX_SECONDS = 2
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store (same keys, same tickets), with each read-modify-write of a lock
+    done under a per-conversation Redis mutex. Without it two replicas receiving a message for
+    the same learner at the same moment can both read the lock, both issue ticket 0 and both
+    handle their message at once: Rasa's maintainers call the step "far from atomic"."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._holding = False  # inside one of the atomic steps (they call each other)
+
+    @contextmanager
+    def _atomic(self, conversation_id: str) -> Iterator[None]:
+        if self._holding:
+            yield
+            return
+        mutex = self.red.lock(
+            f"{self.key_prefix}{conversation_id}:mutex",
+            timeout=MUTEX_SECONDS,
+            blocking_timeout=2 * MUTEX_SECONDS,
+            sleep=0.002,
+        )
+        with mutex:
+            self._holding = True
+            try:
+                yield
+            finally:
+                self._holding = False
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        with self._atomic(conversation_id):
+            return super().issue_ticket(conversation_id, lock_lifetime)
+
+    def update_lock(self, conversation_id: str) -> None:
+        with self._atomic(conversation_id):
+            super().update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        with self._atomic(conversation_id):
+            super().finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        with self._atomic(conversation_id):
+            super().cleanup(conversation_id, ticket_number)
+
+
+def redis_settings(url: str) -> dict:
+    """RedisLockStore's keyword arguments for `redis://[[user]:password@]host[:port][/db]`."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        raise ValueError(f"LOCK_STORE_URL must start with redis:// or rediss://, not {url!r}")
+    return {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or 6379,
+        "db": int(parsed.path.lstrip("/") or 0),
+        "username": unquote(parsed.username) if parsed.username else None,
+        "password": unquote(parsed.password) if parsed.password else None,
+        "use_ssl": parsed.scheme == "rediss",
+    }
+
+
+class ConfiguredLockStore(LockStore):
+    """The lock store LOCK_STORE_URL names. Rasa builds a custom lock store from endpoints.yml as
+    `ConfiguredLockStore(endpoint_config=...)`; __new__ hands back the configured store itself, so
+    Rasa sees (and logs) a RedisLockStore or a SQLiteLockStore, never a wrapper."""
+
+    def __new__(cls, endpoint_config: EndpointConfig | None = None) -> LockStore:
+        settings = load_settings()
+        if settings.lock_store_url:
+            return AtomicRedisLockStore(**redis_settings(settings.lock_store_url))
+        return SQLiteLockStore(endpoint_config, db=str(settings.locks_db_path))

@@ -9,19 +9,25 @@ only what follows the erase is kept.
 endpoints.yml:
     tracker_store:
       type: addons.tracker_store.ErasableSQLTrackerStore
-      dialect: sqlite        # any SQLTrackerStore settings
-      db: var/conversations.db
+
+Where it stores is TRACKER_DB_URL (actions/settings.py; default var/conversations.db), so one
+endpoints.yml serves SQLite on one machine and a PostgreSQL shared by replicas. SQLTrackerStore
+settings written in endpoints.yml (dialect, db, host, ...) still take precedence, as in Rasa.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from actions.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +39,31 @@ def _wal_without_fsync_per_commit(dbapi_connection, _record) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
+CONNECTION_SETTINGS = ("dialect", "host", "port", "db", "username", "password", "query")
+
+
+def connection_settings(url: str) -> dict[str, Any]:
+    """SQLTrackerStore's keyword arguments for a SQLAlchemy database URL."""
+    parsed = make_url(url)
+    settings = {
+        "dialect": parsed.drivername,
+        "host": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username,
+        "password": parsed.password,
+        "query": dict(parsed.query) or None,
+    }
+    return {name: value for name, value in settings.items() if value is not None}
+
+
 class ErasableSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Rasa passes host=None (endpoints.yml's `url`) even when nothing is set there.
+        if all(kwargs.get(name) is None for name in CONNECTION_SETTINGS):
+            kwargs.update(connection_settings(load_settings().tracker_db_url))
+        if kwargs.get("dialect", "sqlite") == "sqlite" and kwargs.get("db"):
+            Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             # Every message saves the conversation, from every Sanic worker. WAL lets the other

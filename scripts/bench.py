@@ -9,6 +9,9 @@ throughput, errors, server start time and memory; written to results/bench.json.
 
     python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
     python -m scripts.bench --ours      # ours alone, e.g. while profiling
+    python -m scripts.bench --cluster   # one process vs the local cluster (make cluster-up's
+                                        # layout: 2 replicas, nginx, PostgreSQL, Redis), at 10
+                                        # and 50 users (about 8 minutes; needs root to install)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -29,6 +33,7 @@ from pathlib import Path
 
 import aiohttp
 
+from scripts import cluster
 from scripts.local_servers import (
     BIN,
     DEFAULT_MODEL,
@@ -43,6 +48,8 @@ from scripts.local_servers import (
 
 RESULTS = PROJECT_ROOT / "results" / "bench.json"
 USER_COUNTS = (1, 10, 50)
+CLUSTER_USER_COUNTS = (10, 50)  # where a second replica could matter
+RUN = uuid.uuid4().hex[:6]  # learners of this run: the cluster's database outlives a run
 MESSAGES_PER_RUN = 300  # per user count: enough for a stable p95 in about a minute
 WARM_UP_MESSAGES = 10  # TensorFlow traces its graphs on the first calls
 
@@ -123,7 +130,13 @@ async def _load(url: str, script: list[str], users: int, messages: int, tag: str
         await asyncio.gather(
             *(
                 _conversation(
-                    session, url, f"bench-{tag}-{users}-{user}", script, per_user, latencies, errors
+                    session,
+                    url,
+                    f"bench-{RUN}-{tag}-{users}-{user}",
+                    script,
+                    per_user,
+                    latencies,
+                    errors,
                 )
                 for user in range(users)
             )
@@ -171,11 +184,19 @@ def resident_mb(root_pids: list[int]) -> float:
     return round(total_kb / 1024)
 
 
-def measure(bot: str, url: str, script: list[str], pids: list[int], start: float) -> BotResult:
+def measure(
+    bot: str,
+    url: str,
+    script: list[str],
+    pids: list[int],
+    start: float,
+    user_counts: tuple[int, ...] = USER_COUNTS,
+) -> BotResult:
     result = BotResult(bot=bot, start_seconds=round(start, 1), memory_mb=0)
     webhook = f"{url}/webhooks/rest/webhook"
-    asyncio.run(_load(webhook, script, 1, WARM_UP_MESSAGES, "warm-up"))
-    for users in USER_COUNTS:
+    # Warm-up with two users at once: behind nginx, one on each replica.
+    asyncio.run(_load(webhook, script, 2, 2 * WARM_UP_MESSAGES, "warm-up"))
+    for users in user_counts:
         load = asyncio.run(_load(webhook, script, users, MESSAGES_PER_RUN, "load"))
         print(
             f"  {bot:<17} {users:>3} users: p50 {load.p50_ms:.0f} ms, p95 {load.p95_ms:.0f} ms, "
@@ -204,13 +225,30 @@ def first_reply_seconds(url: str, launched: float) -> float:
         time.sleep(0.2)
 
 
-def bench_ours(work_dir: Path, workers: int) -> BotResult:
+def bench_ours(
+    work_dir: Path, workers: int, user_counts: tuple[int, ...] = USER_COUNTS
+) -> BotResult:
     bot = f"coach ({workers} worker{'s' if workers > 1 else ''})"
     print(f"Our assistant, {bot} (REST, action server, knowledge base, progress writes):")
     launched = time.perf_counter()
     with running_assistant(work_dir=work_dir, env={"SANIC_WORKERS": str(workers)}) as assistant:
         start = first_reply_seconds(assistant.url, launched)
-        return measure(bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start)
+        return measure(bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start, user_counts)
+
+
+def bench_cluster(work_dir: Path) -> BotResult:
+    """make cluster-up's layout (on ports and a database of its own), measured through nginx."""
+    bot = "coach, 2 replicas + nginx"
+    print(f"Our assistant, {bot} (PostgreSQL, Redis lock store, REST round-robin):")
+    layout = cluster.Layout.beside(work_dir, "coach_bench", port_offset=200)
+    launched = time.perf_counter()
+    try:
+        cluster.up(layout)
+        start = first_reply_seconds(layout.url, launched)
+        pids = list(cluster.recorded(layout).values())
+        return measure(bot, layout.url, OUR_CONVERSATION, pids, start, CLUSTER_USER_COUNTS)
+    finally:
+        cluster.down(layout)
 
 
 def train_template_bot(directory: Path, log: Path) -> Path:
@@ -272,6 +310,9 @@ def print_table(results: list[BotResult]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ours", action="store_true", help="skip the template bot")
+    parser.add_argument(
+        "--cluster", action="store_true", help="one process vs the local cluster, 10 and 50 users"
+    )
     args = parser.parse_args()
     if not DEFAULT_MODEL.exists():
         print("No trained model: run `make train` first.", file=sys.stderr)
@@ -279,15 +320,21 @@ def main() -> int:
 
     results = []
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
-        if not args.ours:
-            results.append(bench_template(Path(tmp)))
-        # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
-        for workers in (1, 2):
-            results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers))
+        if args.cluster:
+            # One process as `make run` starts it (SQLite), then the cluster, in the same run.
+            results.append(bench_ours(Path(tmp) / "coach-1", 1, CLUSTER_USER_COUNTS))
+            results.append(bench_cluster(Path(tmp) / "cluster"))
+        else:
+            if not args.ours:
+                results.append(bench_template(Path(tmp)))
+            # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
+            for workers in (1, 2):
+                results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers))
     print_table(results)
 
+    output = RESULTS.with_name("bench_cluster.json") if args.cluster else RESULTS
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
+    output.write_text(
         json.dumps(
             {
                 "measured": time.strftime("%Y-%m-%d %H:%M"),
@@ -299,7 +346,7 @@ def main() -> int:
         )
         + "\n"
     )
-    print(f"\nWritten: {RESULTS.relative_to(PROJECT_ROOT)}")
+    print(f"\nWritten: {output.relative_to(PROJECT_ROOT)}")
     return 0
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -86,10 +87,20 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 def start_process(
-    args: list[str], log: Path, env: dict, cwd: Path = PROJECT_ROOT
+    args: list[str], log: Path, env: dict, cwd: Path = PROJECT_ROOT, detached: bool = False
 ) -> subprocess.Popen:
+    """detached: in a session of its own, so it outlives the command that started it (and a
+    Ctrl+C there): the local cluster's processes, stopped later through their pid files."""
     with open(log, "a") as log_file:
-        return subprocess.Popen(args, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+        return subprocess.Popen(
+            args,
+            cwd=cwd,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=detached,
+        )
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -99,6 +110,35 @@ def stop_process(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+QUIET_RASA = [str(BIN / "python"), "-m", "scripts.quiet_rasa"]
+
+
+def write_endpoints(path: Path, actions_url: str) -> Path:
+    """The project's endpoints.yml, with the action server at actions_url. The stores in it
+    read where to store from the environment (TRACKER_DB_URL, LOCK_STORE_URL)."""
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"{actions_url}/webhook"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+def rasa_server_args(
+    model: Path, port: int, endpoints: Path, token: str | None, cors: str | None = None
+) -> list[str]:
+    """`rasa run` on 127.0.0.1:port with every channel; Rasa's HTTP API only with a token."""
+    return [
+        *QUIET_RASA, "run", "--model", str(model), "--port", str(port),
+        "--interface", "127.0.0.1",
+        *(["--enable-api", "--auth-token", token] if token else []),
+        "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+        *(["--cors", cors] if cors else []),
+    ]  # fmt: skip
+
+
+def action_server_args(port: int) -> list[str]:
+    return [*QUIET_RASA, "run", "actions", "--port", str(port)]
 
 
 @contextmanager
@@ -118,34 +158,23 @@ def running_assistant(
     work_dir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
     token = secrets.token_urlsafe(16)
-    endpoints = work_dir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        "tracker_store:\n  type: addons.tracker_store.ErasableSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {work_dir / 'conversations.db'}\n"
-        f"lock_store:\n  type: addons.lock_store.SQLiteLockStore\n  db: {work_dir / 'locks.db'}\n"
-    )
+    endpoints = write_endpoints(work_dir / "endpoints.yml", f"http://127.0.0.1:{actions_port}")
     # Everything this assistant stores lives in work_dir: start it again on the same work_dir
-    # and it remembers; a new work_dir is a fresh install.
+    # and it remembers; a new work_dir is a fresh install. (env may point them elsewhere.)
     full_env = rasa_env(
         **{
             "COACH_VAR_DIR": str(work_dir),
             "SANIC_WORKERS": os.environ.get("SANIC_WORKERS", "1"),
             "KNOWLEDGE_DB_URL": f"sqlite:///{work_dir / 'knowledge.db'}",
             "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
+            "TRACKER_DB_URL": f"sqlite:///{work_dir / 'conversations.db'}",
+            "LOCK_STORE_URL": "",  # the SQLite lock file in work_dir
             **(env or {}),
         }
     )
-    rasa = [str(BIN / "python"), "-m", "scripts.quiet_rasa"]
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     actions_url = f"http://127.0.0.1:{actions_port}"
-    server_args = [
-        *rasa, "run", "--model", str(model), "--port", str(rasa_port),
-        "--interface", "127.0.0.1",
-        *(["--enable-api", "--auth-token", token] if enable_api else []),
-        "--endpoints", str(endpoints), "--credentials", "credentials.yml",
-        *(["--cors", cors] if cors else []),
-    ]  # fmt: skip
+    server_args = rasa_server_args(model, rasa_port, endpoints, token if enable_api else None, cors)
     # Without the API there is no /status: the root URL answers once the server is up.
     up_url = f"{rasa_url}/status?token={token}" if enable_api else f"{rasa_url}/"
     processes: dict[str, subprocess.Popen] = {}
@@ -162,7 +191,7 @@ def running_assistant(
         if "actions" in processes:
             processes.pop("actions").wait(timeout=20)  # killed: gone, and its port free
         processes["actions"] = start_process(
-            [*rasa, "run", "actions", "--port", str(actions_port)],
+            action_server_args(actions_port),
             work_dir / "actions.log",
             full_env,
         )

@@ -18,6 +18,9 @@ _STARTED = time.time()
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="coach-tests-"))
 os.environ["KNOWLEDGE_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'knowledge.db'}"
 os.environ["LEARNER_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'learners.db'}"
+os.environ["TRACKER_DB_URL"] = f"sqlite:///{_SESSION_DIR / 'conversations.db'}"
+os.environ["COACH_VAR_DIR"] = str(_SESSION_DIR)  # the lock file and every other default
+os.environ.pop("LOCK_STORE_URL", None)
 
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402

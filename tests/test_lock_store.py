@@ -1,7 +1,12 @@
-"""The SQLite lock store: Rasa's ticket locks, shared by every process that opens the file."""
+"""The lock stores: Rasa's ticket locks, shared by every process that opens the SQLite file, or by
+every replica that reaches the Redis server (when redis-server is installed; .ci/run installs it).
+LOCK_STORE_URL picks between them."""
 
 import asyncio
 import multiprocessing
+import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -9,37 +14,109 @@ from rasa.core.lock_store import LockStore
 from rasa.core.utils import number_of_sanic_workers
 from rasa.utils.endpoints import EndpointConfig
 
-from addons.lock_store import SQLiteLockStore
+from addons.lock_store import AtomicRedisLockStore, ConfiguredLockStore, SQLiteLockStore
+from scripts.local_servers import free_port
+
+CONFIGURED = EndpointConfig(type="addons.lock_store.ConfiguredLockStore")  # as in endpoints.yml
 
 
-@pytest.fixture
-def db(tmp_path) -> str:
-    return str(tmp_path / "locks.db")
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A throw-away Redis server on loopback, without persistence."""
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server (apt-get install redis-server; .ci/run installs it)")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not _answers(url):
+        assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+        time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait()
 
 
-def _issue_tickets(db: str, count: int, queue) -> None:
-    store = SQLiteLockStore(db=db)
+def _answers(url: str) -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def where(request, tmp_path, monkeypatch) -> str:
+    """LOCK_STORE_URL as an operator sets it: unset (a SQLite file in the var folder) or Redis."""
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    if request.param == "sqlite":
+        monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+        return ""
+    url = request.getfixturevalue("redis_url")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    monkeypatch.setenv("LOCK_STORE_URL", url)
+    return url
+
+
+def open_store() -> LockStore:
+    """The store a Rasa process builds from endpoints.yml with the settings in its environment."""
+    return LockStore.create(CONFIGURED)
+
+
+def _issue_tickets(var_dir: str, lock_store_url: str, count: int, queue) -> None:
+    """Another Rasa process, with the same settings."""
+    os.environ.update(COACH_VAR_DIR=var_dir, LOCK_STORE_URL=lock_store_url)
+    store = open_store()
     queue.put([store.issue_ticket("same-learner") for _ in range(count)])
 
 
-def test_rasa_builds_it_from_endpoints_and_allows_several_workers(db, monkeypatch):
-    config = EndpointConfig(type="addons.lock_store.SQLiteLockStore", db=db)
-    assert isinstance(LockStore.create(config), SQLiteLockStore)
+def test_unset_it_is_the_sqlite_file_in_the_var_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    store = LockStore.create(CONFIGURED)
+    assert isinstance(store, SQLiteLockStore)
+    assert store._engine.url.database == str(tmp_path / "locks.db")
+
+
+def test_a_redis_url_gives_rasas_redis_store_on_that_server(monkeypatch):
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://:s%40cret@redis.internal:6380/2")
+    store = LockStore.create(CONFIGURED)
+    assert isinstance(store, AtomicRedisLockStore)
+    settings = store.red.connection_pool.connection_kwargs
+    assert (settings["host"], settings["port"], settings["db"]) == ("redis.internal", 6380, 2)
+    assert settings["password"] == "s@cret"
+
+
+def test_a_url_of_another_kind_is_refused(monkeypatch):
+    monkeypatch.setenv("LOCK_STORE_URL", "memcached://127.0.0.1")
+    with pytest.raises(ValueError, match="redis://"):
+        ConfiguredLockStore()
+
+
+def test_rasa_allows_several_workers_with_either(where, monkeypatch):
     monkeypatch.setenv("SANIC_WORKERS", "2")
-    assert number_of_sanic_workers(config) == 2
+    assert number_of_sanic_workers(CONFIGURED) == 2
 
 
-def test_a_lock_outlives_the_store_object_that_saved_it(db):
-    SQLiteLockStore(db=db).issue_ticket("ana")
-    lock = SQLiteLockStore(db=db).get_lock("ana")
+def test_a_lock_outlives_the_store_object_that_saved_it(where):
+    open_store().issue_ticket("ana")
+    lock = open_store().get_lock("ana")
     assert lock is not None and lock.last_issued == 0
 
 
-def test_two_processes_never_get_the_same_ticket(db):
-    SQLiteLockStore(db=db)  # create the table before the race
-    queue = multiprocessing.get_context("spawn").Queue()
+def test_two_processes_never_get_the_same_ticket(where, tmp_path):
+    open_store()  # create the SQLite table before the race
+    spawn = multiprocessing.get_context("spawn")
+    queue = spawn.Queue()
     workers = [
-        multiprocessing.get_context("spawn").Process(target=_issue_tickets, args=(db, 50, queue))
+        spawn.Process(target=_issue_tickets, args=(str(tmp_path), where, 50, queue))
         for _ in range(2)
     ]
     for worker in workers:
@@ -50,8 +127,8 @@ def test_two_processes_never_get_the_same_ticket(db):
     assert sorted(tickets) == list(range(100))
 
 
-def test_turns_of_one_conversation_run_one_after_the_other(db):
-    store = SQLiteLockStore(db=db)
+def test_turns_of_one_conversation_run_one_after_the_other(where):
+    store = open_store()
     order: list[str] = []
 
     async def turn(name: str) -> None:
@@ -68,8 +145,8 @@ def test_turns_of_one_conversation_run_one_after_the_other(db):
     assert store.get_lock("ana") is None  # cleaned up once nobody waits
 
 
-def test_a_worker_that_died_holding_the_lock_blocks_nobody_for_long(db):
-    store = SQLiteLockStore(db=db)
+def test_a_worker_that_died_holding_the_lock_blocks_nobody_for_long(where):
+    store = open_store()
     store.issue_ticket("ana", lock_lifetime=0.3)  # taken by a worker that then crashed
 
     async def next_turn() -> float:

@@ -1,7 +1,11 @@
 """The tracker store erases a learner's stored conversation when they delete their data, and
-otherwise behaves exactly like Rasa's SQL tracker store."""
+otherwise behaves exactly like Rasa's SQL tracker store, on SQLite or on PostgreSQL (when
+TEST_POSTGRES_URL names a database: .ci/run starts one), wherever TRACKER_DB_URL says."""
+
+import os
 
 import pytest
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -11,9 +15,14 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
+from actions.db import engine_for
 from actions.settings import PROJECT_ROOT
-from addons.tracker_store import ERASE_ACTION, ErasableSQLTrackerStore
+from addons.tracker_store import ERASE_ACTION, ErasableSQLTrackerStore, connection_settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+STORE_TYPE = "addons.tracker_store.ErasableSQLTrackerStore"
 
 
 @pytest.fixture
@@ -21,9 +30,25 @@ def rasa_domain():
     return Domain.load(PROJECT_ROOT / "domain.yml")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_db_url(request, tmp_path, monkeypatch) -> str:
+    """An empty conversation database of each kind, named by TRACKER_DB_URL as an operator would."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'conversations.db'}"
+    elif not POSTGRES_URL:
+        pytest.skip("set TEST_POSTGRES_URL to an empty PostgreSQL database (.ci/run does)")
+    else:
+        url = POSTGRES_URL
+        with engine_for(url).begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS events")
+    monkeypatch.setenv("TRACKER_DB_URL", url)
+    return url
+
+
 @pytest.fixture
-def tracker_store(tmp_path, rasa_domain):
-    return ErasableSQLTrackerStore(domain=rasa_domain, dialect="sqlite", db=str(tmp_path / "c.db"))
+def tracker_store(tracker_db_url, rasa_domain):
+    # As Rasa builds it from endpoints.yml's `tracker_store`, which names only the type.
+    return TrackerStore.create(EndpointConfig(type=STORE_TYPE), domain=rasa_domain)
 
 
 def conversation(sender, domain, *texts):
@@ -81,3 +106,29 @@ async def test_deleting_data_erases_that_learners_stored_conversation_only(
     returning.update(UserUttered("hello"))
     await tracker_store.save(returning)
     assert user_texts(await tracker_store.retrieve_full_tracker("ana")) == ["hello"]
+
+
+def test_it_stores_where_tracker_db_url_says(tracker_store, tracker_db_url):
+    assert isinstance(tracker_store, ErasableSQLTrackerStore)
+    stored_at = tracker_store.engine.url
+    assert stored_at.get_backend_name() == tracker_db_url.split(":")[0]
+    assert stored_at.database == connection_settings(tracker_db_url)["db"]
+
+
+def test_settings_in_endpoints_yml_take_precedence_over_the_variable(tmp_path, rasa_domain):
+    store = ErasableSQLTrackerStore(domain=rasa_domain, dialect="sqlite", db=str(tmp_path / "e.db"))
+    assert store.engine.url.database == str(tmp_path / "e.db")
+
+
+def test_a_postgresql_url_becomes_rasas_connection_settings():
+    assert connection_settings(
+        "postgresql://coach:s%40cret@db.example:5433/conversations?sslmode=require"
+    ) == {
+        "dialect": "postgresql",
+        "host": "db.example",
+        "port": 5433,
+        "db": "conversations",
+        "username": "coach",
+        "password": "s@cret",
+        "query": {"sslmode": "require"},
+    }

@@ -17,7 +17,7 @@ class WidgetClient:
     """python-socketio's asyncio client (its WebSocket transport needs no extra package), driven
     from these synchronous tests through an event loop of its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, transports: tuple[str, ...] = ("websocket",)) -> None:
         self.events: queue.Queue = queue.Queue()
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
@@ -25,8 +25,8 @@ class WidgetClient:
         self.sio.on("session_confirm", self._received("session_confirm"))
         self.sio.on("bot_uttered", self._received("bot_uttered"))
         # WebSocket, as the widget does: with several Sanic workers, long-polling requests could
-        # reach a worker that does not hold the session.
-        self._run(self.sio.connect(url, transports=["websocket"], socketio_path="/socket.io"))
+        # reach a worker that does not hold the session (the cluster test uses them on purpose).
+        self._run(self.sio.connect(url, transports=list(transports), socketio_path="/socket.io"))
 
     def _received(self, kind: str):
         async def handler(data=None) -> None:
