@@ -29,10 +29,6 @@ MIGRATE_JOB_FILE = DEPLOY / "kubernetes" / "migrate-job.yaml"
 RASA_DOCKERFILE = DEPLOY / "docker" / "rasa.Dockerfile"
 ACTIONS_DOCKERFILE = DEPLOY / "docker" / "actions.Dockerfile"
 
-# Read by code on the other branch of issue 7 (PostgreSQL tracker store, Redis lock store). Once
-# merged, actions/settings.py or the README's Configuration table must name them.
-PENDING = {"TRACKER_DB_URL", "LOCK_STORE_URL"}
-
 # What each deployment needs so that its replicas share one state instead of each keeping its
 # own SQLite files: the Rasa server's conversations, locks and Slack deliveries, the action
 # server's learners and knowledge base. Slack's two secrets and the widget's origins are the
@@ -393,17 +389,9 @@ def test_the_widgets_socket_io_sessions_stick_to_one_rasa_replica():
     ids=lambda value: value,
 )
 def test_every_variable_the_deployment_sets_is_one_the_project_reads(where, name):
-    assert name in KNOWN_VARIABLES | PENDING, (
+    assert name in KNOWN_VARIABLES, (
         f"{where} sets {name}, which neither actions/settings.py nor README's Configuration "
         "table names"
-    )
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_the_variables_of_the_scale_out_work_are_read_or_documented(name):
-    assert name in KNOWN_VARIABLES, (
-        f"{name} is set by deploy/ but neither actions/settings.py nor README's Configuration "
-        "table names it yet (it comes with the PostgreSQL/Redis switch of issue 7)"
     )
 
 
