@@ -161,8 +161,10 @@ SECRET_LOOKING = {
     "Slack webhook URL": r"hooks\.slack\.com/services/T\w+/",
     "Slack signing secret": r"(?i)signing.?secret\W{0,4}[0-9a-f]{32}",
     "password assigned": r"(?i)\bpass(word|wd)?[\"']?\s*[:=]\s*[\"'][^\"'\s$]{3,}[\"']",
-    "password in SQL": r"(?i)\bpassword\s+'[^'$]+'",
-    "password in a URL": r"://[^/\s:@'\"]+:[^/\s:@'\"$]+@",
+    # Placeholders are not secrets: an environment or f-string reference ($PW, {password}), or
+    # the word "password" itself, as the README's example URLs write it.
+    "password in SQL": r"(?i)\bpassword\s+'[^'${]+'",
+    "password in a URL": r"://[^/\s:@'\"]*:(?!(?i:password)@)[^/\s:@'\"${}]+@",
     "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
     "AWS access key": r"\bAKIA[0-9A-Z]{16}\b",
 }
