@@ -17,7 +17,7 @@ Installs what is missing (Debian's postgresql, redis-server, nginx: needs root),
 PostgreSQL if it is stopped, creates the role and database if missing, with a password generated
 here and kept in var/cluster/cluster.env (never in the repository). Every process it starts is
 recorded in var/cluster/pids/, and `cluster-down` stops exactly those (and PostgreSQL, if
-cluster-up started it). Both are safe to run twice.
+cluster-up started it and no one else is connected). Both are safe to run twice.
 
     python -m scripts.cluster up | down | status
     set -a; . var/cluster/cluster.env; set +a    # the cluster's settings, e.g. for move_to_postgres
@@ -177,12 +177,21 @@ def as_postgres(sql: str) -> str:
     command = ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql]
     if os.geteuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    except subprocess.CalledProcessError as error:
+        if os.geteuid() != 0:
+            raise ClusterUnavailable(
+                f"needs root (or a PostgreSQL superuser) to create its role: {error.stderr}"
+            ) from error
+        raise
 
 
 def ensure_postgres(layout: Layout, password: str) -> None:
     version, name, _, online = postgres_cluster()
     if not online:
+        if os.geteuid() != 0:
+            raise ClusterUnavailable(f"PostgreSQL is stopped: pg_ctlcluster {version} {name} start")
         subprocess.run(["pg_ctlcluster", version, name, "start"], check=True)
         (layout.state_dir / "postgres-started").write_text(f"{version} {name}\n")
     # The password is set on every start: it is the one in cluster.env, whatever came before.
@@ -426,8 +435,17 @@ def down(layout: Layout = Layout(), quiet: bool = False) -> None:
     stop(layout, {name: pid for name, pid in alive.items() if name != "nginx"})
     marker = layout.state_dir / "postgres-started"
     if marker.exists():
-        version, name = marker.read_text().split()
-        subprocess.run(["pg_ctlcluster", version, name, "stop"], check=False)
+        # PostgreSQL is the machine's: someone else may have started using it since cluster-up
+        # started it (another cluster, a test run). Stopping it under them breaks their work.
+        others = int(as_postgres(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ))  # fmt: skip
+        if others:
+            print(f"PostgreSQL left running: {others} other connection(s) use it.")
+        else:
+            version, name = marker.read_text().split()
+            subprocess.run(["pg_ctlcluster", version, name, "stop"], check=False)
         marker.unlink()
     if not quiet:
         print(f"Stopped: {', '.join(alive) or 'nothing was running'}.")

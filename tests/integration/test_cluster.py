@@ -74,11 +74,10 @@ def local_cluster(tmp_path_factory):
         tmp_path_factory.mktemp("cluster"), "coach_cluster_test", port_offset=100
     )
     try:
-        cluster.ensure_installed()
+        settings = cluster.up(layout)
     except cluster.ClusterUnavailable as unavailable:
         pytest.skip(f"the local cluster {unavailable}")
     try:
-        settings = cluster.up(layout)
         yield Cluster(layout, settings)
     finally:
         cluster.down(layout)
