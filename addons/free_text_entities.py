@@ -54,10 +54,8 @@ class FreeTextEntityExtractor(DIETClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         messages = super().process(messages)
+        phrase_types = self.component_config[PHRASE_TYPES] or self.component_config[ENTITY_TYPES]
         for message in messages:
-            phrase_types = (
-                self.component_config[PHRASE_TYPES] or self.component_config[ENTITY_TYPES]
-            )
             entities = drop_names_inside(message.get(ENTITIES, []), phrase_types)
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
@@ -94,15 +92,16 @@ def drop_names_inside(entities: list[dict], phrase_types: list[str]) -> list[dic
     def span(entity: dict) -> tuple[int, int]:
         return entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
 
-    phrases = [e for e in entities if e["entity"] in phrase_types]
-    names = [e for e in entities if e["entity"] not in phrase_types]
-    kept_phrases = [e for e in phrases if span(e) not in {span(n) for n in names}]
-    kept_names = [
-        n
-        for n in names
-        if not any(
-            p_start <= span(n)[0] and span(n)[1] <= p_end
-            for p_start, p_end in map(span, kept_phrases)
-        )
+    name_spans = {span(e) for e in entities if e["entity"] not in phrase_types}
+    # Phrases that are not themselves a knowledge-base name's exact span.
+    phrase_spans = [
+        span(e) for e in entities if e["entity"] in phrase_types and span(e) not in name_spans
     ]
-    return [e for e in entities if any(e is k for k in kept_phrases + kept_names)]
+
+    def kept(entity: dict) -> bool:
+        start, end = span(entity)
+        if entity["entity"] in phrase_types:
+            return (start, end) not in name_spans
+        return not any(s <= start and end <= t for s, t in phrase_spans)
+
+    return [e for e in entities if kept(e)]
