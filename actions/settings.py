@@ -24,7 +24,8 @@ class Settings:
     slack_deliveries_db_url: str  # Slack events already answered, shared by every worker
     tracker_db_url: str  # conversation history (Rasa's SQL tracker store)
     lock_store_url: str  # "" = a SQLite file on this machine; redis://... = shared by replicas
-    locks_db_path: Path  # the SQLite lock file when lock_store_url is ""
+    locks_db_path: Path  # the SQLite lock file when lock_store_url is "" and workers > 1
+    sanic_workers: int  # Rasa server processes on one port (Rasa reads SANIC_WORKERS itself)
 
 
 def load_settings() -> Settings:
@@ -46,4 +47,12 @@ def load_settings() -> Settings:
         ),
         lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
         locks_db_path=var_dir / "locks.db",
+        sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
     )
+
+
+def _int(value: str, default: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return default

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from rasa.core.lock_store import LockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.core.utils import number_of_sanic_workers
 from rasa.utils.endpoints import EndpointConfig
 
@@ -52,8 +52,10 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(params=["sqlite", "redis"])
 def where(request, tmp_path, monkeypatch) -> str:
-    """LOCK_STORE_URL as an operator sets it: unset (a SQLite file in the var folder) or Redis."""
+    """LOCK_STORE_URL as an operator sets it: unset (a SQLite file in the var folder, which
+    several workers share) or Redis."""
     monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("SANIC_WORKERS", "2")
     if request.param == "sqlite":
         monkeypatch.delenv("LOCK_STORE_URL", raising=False)
         return ""
@@ -72,14 +74,28 @@ def open_store() -> LockStore:
 
 def _issue_tickets(var_dir: str, lock_store_url: str, count: int, queue) -> None:
     """Another Rasa process, with the same settings."""
-    os.environ.update(COACH_VAR_DIR=var_dir, LOCK_STORE_URL=lock_store_url)
+    os.environ.update(COACH_VAR_DIR=var_dir, LOCK_STORE_URL=lock_store_url, SANIC_WORKERS="2")
     store = open_store()
     queue.put([store.issue_ticket("same-learner") for _ in range(count)])
 
 
-def test_unset_it_is_the_sqlite_file_in_the_var_folder(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [None, "1", "0", "many"])
+def test_unset_with_one_worker_it_is_rasas_in_memory_store(workers, tmp_path, monkeypatch):
     monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    if workers is None:
+        monkeypatch.delenv("SANIC_WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("SANIC_WORKERS", workers)  # Rasa runs one worker for each of these
+    assert number_of_sanic_workers(CONFIGURED) == 1
+    assert isinstance(LockStore.create(CONFIGURED), InMemoryLockStore)
+    assert not (tmp_path / "locks.db").exists()
+
+
+def test_unset_with_several_workers_it_is_the_sqlite_file_in_the_var_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    monkeypatch.setenv("SANIC_WORKERS", "2")
     store = LockStore.create(CONFIGURED)
     assert isinstance(store, SQLiteLockStore)
     assert store._engine.url.database == str(tmp_path / "locks.db")
