@@ -43,7 +43,7 @@ kb: $(INSTALLED) ## (re)build the knowledge base from knowledge/*.yml if the fil
 migrate: $(INSTALLED) ## bring the learner database to the latest schema (also done on start)
 	@$(BIN)/python -m actions.learner_store migrate
 
-$(SPACY_PIPELINE)/meta.json: knowledge/items.yml scripts/build_spacy_pipeline.py actions/kb_loader.py | $(INSTALLED)
+$(SPACY_PIPELINE)/meta.json: knowledge/items.yml knowledge/path.yml scripts/build_spacy_pipeline.py actions/kb_loader.py | $(INSTALLED)
 	@$(BIN)/python -m scripts.build_spacy_pipeline $(SPACY_PIPELINE)
 
 train: $(MODEL) ## train the model if it is missing or older than its inputs
