@@ -9,8 +9,11 @@ action, form validation and `action_ask_*` goes through it) and `MessageProcesso
 project's addons.
 
 A failed call still fails as Rasa expects (it raises), so the conversation's state stays as Rasa
-leaves it after an action error; a form, for one, carries on at the same question. Nothing is
-remembered between messages: the next one tries the action server again.
+leaves it after an action error; a form, for one, carries on at the same question. Once the
+learner has been told, the bot listens (`MessageProcessor._predict_next_with_tracker` is wrapped
+too): left to the policies, a conversation whose session start failed matches no rule, and the
+fallback action would fail in turn until Rasa's circuit breaker trips. Nothing is remembered
+between messages: the next one tries the action server again.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
@@ -57,15 +62,22 @@ def one_message() -> Iterator[None]:
 
 
 def install() -> None:
-    """Wrap RemoteAction.run and MessageProcessor.handle_message (idempotent)."""
+    """Wrap RemoteAction.run and MessageProcessor's handle_message and _predict_next_with_tracker
+    (idempotent)."""
     if getattr(RemoteAction.run, "guarded", False):
         return
     unguarded_run = RemoteAction.run
     unguarded_handle_message = MessageProcessor.handle_message
+    unguarded_predict = MessageProcessor._predict_next_with_tracker
 
     async def handle_message(self, message):
         with one_message():
             return await unguarded_handle_message(self, message)
+
+    def predict_next_with_tracker(self, tracker):
+        if (_failed_in_this_message.get() or [False])[0]:
+            return PolicyPrediction.for_action_name(self.domain, ACTION_LISTEN_NAME, "guard")
+        return unguarded_predict(self, tracker)
 
     async def run(self, output_channel, nlg, tracker, domain):
         failed = _failed_in_this_message.get() or [False]  # None: not for a message (HTTP API)
@@ -86,3 +98,4 @@ def install() -> None:
     run.guarded = True
     RemoteAction.run = run
     MessageProcessor.handle_message = handle_message
+    MessageProcessor._predict_next_with_tracker = predict_next_with_tracker

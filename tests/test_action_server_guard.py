@@ -4,6 +4,7 @@ action server refuses, hangs or fails; Rasa's own behaviour when it answers."""
 import socket
 import time
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
@@ -32,6 +33,9 @@ def guarded(monkeypatch):
     # Rasa's own methods are put back after each test.
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
     monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
+    monkeypatch.setattr(
+        MessageProcessor, "_predict_next_with_tracker", MessageProcessor._predict_next_with_tracker
+    )
     action_server_guard.install()
 
 
@@ -115,6 +119,20 @@ async def test_a_failing_action_gets_a_friendly_reply_and_the_next_message_tries
             await run_action(url, channel)
         assert len(calls) == 2
     assert sent(channel) == [UNAVAILABLE_REPLY, UNAVAILABLE_REPLY]
+
+
+async def test_once_the_learner_is_told_the_bot_listens(channel):
+    # A new learner's session start failed: no rule matches what is left of the conversation,
+    # and the policies' fallback would fail in turn until Rasa's circuit breaker trips.
+    processor = SimpleNamespace(domain=Domain.from_dict({"actions": ["action_clarify"]}))
+    tracker = DialogueStateTracker.from_events("learner", [UserUttered("show my progress")])
+    with one_message():
+        with pytest.raises(ActionServerUnavailable):
+            await run_action(f"http://127.0.0.1:{free_port()}/webhook", channel)
+        prediction = MessageProcessor._predict_next_with_tracker(processor, tracker)
+    listen = processor.domain.index_for_action("action_listen")
+    assert prediction.max_confidence_index == listen
+    assert prediction.max_confidence == 1.0
 
 
 async def test_replies_and_rejections_pass_through_unchanged(channel):
