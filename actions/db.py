@@ -55,7 +55,8 @@ def session_scope(url: str) -> Iterator[Session]:
         yield session
 
 
-def insert_ignoring_duplicates(dialect: str, table, values: dict) -> Insert:
-    """INSERT that skips a row whose key exists (ON CONFLICT DO NOTHING): PostgreSQL or SQLite."""
+def insert_ignoring_duplicates(dialect: str, table, values: dict | list[dict]) -> Insert:
+    """INSERT of one row (a dict) or many (a list) that skips each row whose key exists (ON
+    CONFLICT DO NOTHING): PostgreSQL or SQLite."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing()
+    return insert(table).values(values).on_conflict_do_nothing()

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import MetaData, inspect, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from actions.db import engine_for, printable
+from actions.db import engine_for, insert_ignoring_duplicates, printable
 from actions.learner_schema import Learner, MilestoneDone
 from actions.learner_store import migrate
 from actions.settings import PROJECT_ROOT, load_settings
@@ -66,7 +65,9 @@ def copy_learners(source_url: str, target_url: str) -> list[Count]:
             count.already_there = sum(_key(row, key) in before for row in rows)
             for start in range(0, len(rows), BATCH):
                 batch = rows[start : start + BATCH]
-                result = target.execute(insert(table).values(batch).on_conflict_do_nothing())
+                result = target.execute(
+                    insert_ignoring_duplicates(target.dialect.name, table, batch)
+                )
                 count.copied += result.rowcount
         with engine_for(target_url).connect() as target:
             after = _keys(target, table, key)
