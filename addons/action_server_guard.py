@@ -51,6 +51,11 @@ class ActionServerUnavailable(RasaException):
     """The action server did not run the action; the learner has been told."""
 
 
+def _failures() -> list[bool]:
+    """The current message's flag; a throw-away one outside a message (Rasa's HTTP API)."""
+    return _failed_in_this_message.get() or [False]
+
+
 @contextmanager
 def one_message() -> Iterator[None]:
     """Everything run inside handles one learner message."""
@@ -75,12 +80,12 @@ def install() -> None:
             return await unguarded_handle_message(self, message)
 
     def predict_next_with_tracker(self, tracker):
-        if (_failed_in_this_message.get() or [False])[0]:
+        if _failures()[0]:
             return PolicyPrediction.for_action_name(self.domain, ACTION_LISTEN_NAME, "guard")
         return unguarded_predict(self, tracker)
 
     async def run(self, output_channel, nlg, tracker, domain):
-        failed = _failed_in_this_message.get() or [False]  # None: not for a message (HTTP API)
+        failed = _failures()
         if failed[0]:
             raise ActionServerUnavailable(f"'{self.name()}' not tried: failed for this message")
         try:
