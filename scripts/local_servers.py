@@ -168,7 +168,7 @@ def running_assistant(
             "KNOWLEDGE_DB_URL": f"sqlite:///{work_dir / 'knowledge.db'}",
             "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
             "TRACKER_DB_URL": f"sqlite:///{work_dir / 'conversations.db'}",
-            "LOCK_STORE_URL": "",  # the SQLite lock file in work_dir
+            "LOCK_STORE_URL": "",  # in memory; with SANIC_WORKERS > 1 the SQLite file in work_dir
             **(env or {}),
         }
     )
