@@ -136,7 +136,7 @@ async def test_each_learner_sees_only_their_own_progress(store, dispatcher, trac
 
 
 async def test_a_question_is_answered_and_nothing_recorded_from_it(store, dispatcher, tracker):
-    message = tracker("is health sciences a sensible degree to pick?", intent="inform_background")
+    message = tracker("is health sciences a sensible degree to pick?", intent="tell_about_myself")
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.record("learner-1") is None
     assert reply_text(dispatcher).startswith("Health sciences")
@@ -146,7 +146,7 @@ async def test_a_question_is_answered_and_nothing_recorded_from_it(store, dispat
 async def test_a_statement_with_a_question_is_recorded_and_answered(store, dispatcher, tracker):
     message = tracker("I'm a nurse with a BSN, which certification should I get?")
     message.latest_message["intent_ranking"] = [
-        {"name": "inform_background", "confidence": 0.6},
+        {"name": "tell_about_myself", "confidence": 0.6},
         {"name": "ask_certifications", "confidence": 0.3},
     ]
     events = await ActionRecordProgress().run(dispatcher, message, {})

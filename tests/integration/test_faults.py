@@ -171,7 +171,7 @@ def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(serve
 
     def report_all(sender: str) -> None:
         for key in TITLES:
-            reply = text_of(servers.say(sender, f'/report_milestone{{"milestone":"{key}"}}'))
+            reply = text_of(servers.say(sender, f'/tell_about_myself{{"milestone":"{key}"}}'))
             if reply.startswith(f"Marked done: {TITLES[key]}."):
                 with lock:
                     confirmed[sender].add(key)
@@ -196,5 +196,5 @@ def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(serve
     # What was not confirmed can be reported again.
     for sender in learners:
         for key in set(TITLES) - stored(work_dir, sender):
-            servers.say(sender, f'/report_milestone{{"milestone":"{key}"}}')
+            servers.say(sender, f'/tell_about_myself{{"milestone":"{key}"}}')
         assert stored(work_dir, sender) == set(TITLES)

@@ -11,8 +11,8 @@ the servers keep answering, and no stored data changes unless its owner legitima
   never followed directly by a yes: the next message is "/deny" or a question, so no erase is
   legitimate (a later yes, or a yes out of the blue, must not erase). Readers' learner records
   end exactly as they started: seeded ones keep theirs, the others have none.
-- A *writer* also types self-reports (`/report_milestone{"milestone": "certification"}`,
-  `/inform_background{...}`, onboarding answers): it may change its own record, nobody else's.
+- A *writer* also types self-reports (`/tell_about_myself{"milestone": "certification"}`,
+  `/correct_milestone{...}`, onboarding answers): it may change its own record, nobody else's.
 - Nobody new appears in either database except these senders: no "default" conversation for a
   body without a sender, no "someone-else", no id made from a non-string sender.
 """
@@ -133,7 +133,7 @@ INTENTS = [
     "next_steps", "skip", "stop", "affirm", "deny", "reset_progress", "delete_my_data",
     "export_my_data",
 ]  # fmt: skip
-SELF_REPORTS = ["inform_background", "report_milestone", "correct_milestone", "inform"]
+SELF_REPORTS = ["tell_about_myself", "correct_milestone", "inform"]
 DESTRUCTIVE = ["reset_progress", "delete_my_data"]
 ENTITIES = [
     "certification", "degree", "organisation", "regulation", "role", "setting", "milestone",
@@ -302,7 +302,7 @@ def reader_stream(rnd: random.Random, victim: str, length: int) -> list[Case]:
 
 def writer_stream(rnd: random.Random, victim: str, length: int) -> list[Case]:
     """Self-reports, typed and worded, and onboarding answered with anything a reader sends."""
-    stream = [Case("slash", '/report_milestone{"milestone":"certification"}')]
+    stream = [Case("slash", '/tell_about_myself{"milestone":"certification"}')]
     while len(stream) < length:
         roll = rnd.random()
         if roll < 0.5:

@@ -131,9 +131,9 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
     assert f"your id: {ana}" in ana_says(f'/export_my_data{{"sender_id":"{ben}"}}', naming_ben)
 
     # Writing: only ever Ana's own record.
-    reply = ana_says(f'/report_milestone{{"milestone":"leadership","sender":"{ben}"}}')
+    reply = ana_says(f'/tell_about_myself{{"milestone":"leadership","sender":"{ben}"}}')
     assert reply.startswith("Marked done: Take on more responsibility and lead."), reply
-    ana_says('/report_milestone{"milestone":"compliance"}', naming_ben)
+    ana_says('/tell_about_myself{"milestone":"compliance"}', naming_ben)
     ana_says('/correct_milestone{"milestone":"compliance"}', naming_ben)
     ana_says(f'/inform{{"sender_id":"{ben}"}}')
     ana_says(f'/correct_milestone{{"certification":"CCRP","sender":"{ben}"}}')
@@ -141,7 +141,7 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
     # Typed intents that skip the confirmation: a reset and a deletion, confirmed by Ana.
     ana_says(f'/reset_progress{{"sender_id":"{ben}"}}')
     assert "progress is cleared (1 milestones removed)" in ana_says("/affirm")
-    ana_says('/report_milestone{"milestone":"leadership"}')
+    ana_says('/tell_about_myself{"milestone":"leadership"}')
     ana_says(f'/delete_my_data{{"sender":"{ben}"}}')
     assert "are deleted" in ana_says("/affirm")
     assert ana_says("show my progress").startswith("Your progress: 0 of 10")
