@@ -33,3 +33,95 @@ def test_each_message_gets_one_sentence_vector_of_the_configured_length(scale):
     assert sequence is None
     assert sentence.features.shape == (1, 384)
     assert np.linalg.norm(sentence.features) == pytest.approx(scale, rel=1e-3)
+
+
+# Fine-tuning: three intents the general-purpose model mixes up ("should I lead a team first?"
+# reads as much like experience as leadership), a few examples each.
+TUNING_DATA = {
+    "ask_experience": [
+        "how much experience do I need",
+        "what jobs should I do before becoming a manager",
+        "how many years in a clinical role first",
+        "is working as a research coordinator good experience",
+    ],
+    "ask_leadership": [
+        "how do I become a better leader",
+        "how do managers motivate their team",
+        "how do I handle conflict in my team",
+        "what leadership style works best",
+    ],
+    "ask_job_search": [
+        "where can I find job openings",
+        "how do I write a good CV",
+        "tips for the interview",
+        "which job boards should I use",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    """A featurizer trained through Rasa's graph API (fine-tuned for 20 epochs), then loaded
+    back from model storage as `rasa run` would."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    config = {
+        **MiniLMSentenceFeaturizer.get_default_config(),
+        "fine_tune_epochs": 20,
+        "fine_tune_learning_rate": 1e-4,
+    }
+    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
+    resource = Resource("minilm")
+    context = ExecutionContext(GraphSchema({}), node_name="minilm")
+    examples = [
+        Message(data={"text": text, "intent": intent})
+        for intent, texts in TUNING_DATA.items()
+        for text in texts
+    ]
+    trained = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
+    trained.train(TrainingData(training_examples=examples))
+    return MiniLMSentenceFeaturizer.load(config, storage, resource, context)
+
+
+def _separation(encoder) -> float:
+    """Mean cosine within an intent minus mean cosine across intents."""
+    texts = [text for texts in TUNING_DATA.values() for text in texts]
+    intents = np.array([intent for intent, texts in TUNING_DATA.items() for _ in texts])
+    vectors = encoder.encode(texts)
+    similarity = vectors @ vectors.T
+    same = intents[:, None] == intents[None, :]
+    np.fill_diagonal(same, False)
+    different = intents[:, None] != intents[None, :]
+    return float(similarity[same].mean() - similarity[different].mean())
+
+
+def test_fine_tuning_draws_each_intents_examples_together(encoder, tuned):
+    assert _separation(tuned.encoder) > _separation(encoder) + 0.1
+
+
+def test_the_tuned_weights_are_loaded_from_the_model_and_the_package_stays_as_shipped(
+    encoder, tuned
+):
+    assert tuned.encoder is not encoder
+    text = ["how do I write a good CV"]
+    assert not np.allclose(tuned.encoder.encode(text), encoder.encode(text))
+    assert np.allclose(shared_encoder(64).encode(text), encoder.encode(text))
+
+
+def test_without_fine_tuning_nothing_is_stored_and_the_shared_encoder_is_used(tmp_path, encoder):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    config = MiniLMSentenceFeaturizer.get_default_config()
+    storage, resource = LocalModelStorage(tmp_path), Resource("minilm")
+    context = ExecutionContext(GraphSchema({}), node_name="minilm")
+    featurizer = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
+    featurizer.train(
+        TrainingData(training_examples=[Message(data={"text": "hi", "intent": "greet"})])
+    )
+    assert MiniLMSentenceFeaturizer.load(config, storage, resource, context).encoder is encoder
