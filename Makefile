@@ -50,7 +50,7 @@ train: $(MODEL) ## train the model if it is missing or older than its inputs
 
 $(MODEL): $(TRAINING_INPUTS) | $(INSTALLED)
 	@mkdir -p logs
-	@echo "Training the model (about 1.5 minutes; log in logs/train.log)..."
+	@echo "Training the model (about 3 minutes; log in logs/train.log)..."
 	@$(BIN)/rasa train --fixed-model-name coach --out models >logs/train.log 2>&1 \
 		|| { tail -40 logs/train.log; exit 1; }
 	@touch $@

