@@ -186,7 +186,10 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GraphComponent:
-        return cls(config, execution_context.node_name, model_storage, resource)
+        # Fine-tuning changes the weights in place: it gets a copy of its own, so the shared
+        # encoder stays as the package ships it (and is not loaded only to be left unused).
+        encoder = SentenceEncoder(config["max_length"]) if config["fine_tune_epochs"] > 0 else None
+        return cls(config, execution_context.node_name, model_storage, resource, encoder)
 
     @classmethod
     def load(
@@ -213,14 +216,11 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         if self._config["fine_tune_epochs"] > 0:
             examples = [e for e in training_data.intent_examples if e.get(TEXT)]
-            # A fresh copy: the shared encoder stays as the package ships it.
-            encoder = SentenceEncoder(self._config["max_length"])
-            encoder.fine_tune(
+            self.encoder.fine_tune(
                 [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples], self._config
             )
             with self._model_storage.write_to(self._resource) as folder:
-                encoder.model.save_pretrained(folder / WEIGHTS)
-            self.encoder = encoder
+                self.encoder.model.save_pretrained(folder / WEIGHTS)
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -59,31 +59,35 @@ TUNING_DATA = {
 }
 
 
-@pytest.fixture(scope="module")
-def tuned(tmp_path_factory):
-    """A featurizer trained through Rasa's graph API (fine-tuned for 20 epochs), then loaded
-    back from model storage as `rasa run` would."""
+def train_then_load(config: dict, folder, examples: list[Message]) -> MiniLMSentenceFeaturizer:
+    """Train the featurizer through Rasa's graph API, then load it back from model storage as
+    `rasa run` would."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
+    storage, resource = LocalModelStorage(folder), Resource("minilm")
+    context = ExecutionContext(GraphSchema({}), node_name="minilm")
+    trained = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
+    trained.train(TrainingData(training_examples=examples))
+    return MiniLMSentenceFeaturizer.load(config, storage, resource, context)
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    """Fine-tuned for 20 epochs on TUNING_DATA."""
     config = {
         **MiniLMSentenceFeaturizer.get_default_config(),
         "fine_tune_epochs": 20,
         "fine_tune_learning_rate": 1e-4,
     }
-    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
-    resource = Resource("minilm")
-    context = ExecutionContext(GraphSchema({}), node_name="minilm")
     examples = [
         Message(data={"text": text, "intent": intent})
         for intent, texts in TUNING_DATA.items()
         for text in texts
     ]
-    trained = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
-    trained.train(TrainingData(training_examples=examples))
-    return MiniLMSentenceFeaturizer.load(config, storage, resource, context)
+    return train_then_load(config, tmp_path_factory.mktemp("model"), examples)
 
 
 def _separation(encoder) -> float:
@@ -112,16 +116,6 @@ def test_the_tuned_weights_are_loaded_from_the_model_and_the_package_stays_as_sh
 
 
 def test_without_fine_tuning_nothing_is_stored_and_the_shared_encoder_is_used(tmp_path, encoder):
-    from rasa.engine.graph import ExecutionContext, GraphSchema
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
     config = MiniLMSentenceFeaturizer.get_default_config()
-    storage, resource = LocalModelStorage(tmp_path), Resource("minilm")
-    context = ExecutionContext(GraphSchema({}), node_name="minilm")
-    featurizer = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
-    featurizer.train(
-        TrainingData(training_examples=[Message(data={"text": "hi", "intent": "greet"})])
-    )
-    assert MiniLMSentenceFeaturizer.load(config, storage, resource, context).encoder is encoder
+    examples = [Message(data={"text": "hi", "intent": "greet"})]
+    assert train_then_load(config, tmp_path, examples).encoder is encoder
