@@ -20,7 +20,6 @@ import yaml
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from actions.db import engine_for, printable, session_scope
 from actions.kb_schema import (
     BuildInfo,
     Fact,
@@ -33,7 +32,8 @@ from actions.kb_schema import (
     Topic,
     TopicItem,
 )
-from actions.settings import load_settings
+from common.db import engine_for, printable, session_scope
+from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from actions.db import session_scope
 from actions.kb_loader import ensure_knowledge_base
 from actions.kb_schema import (
     Fact,
@@ -23,7 +22,8 @@ from actions.kb_schema import (
     Topic,
     TopicItem,
 )
-from actions.settings import load_settings
+from common.db import session_scope
+from common.settings import load_settings
 
 
 @dataclass(frozen=True)

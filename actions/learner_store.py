@@ -3,7 +3,7 @@
 Every method is one short transaction. Writes change only the fields or rows they are about (no
 read-modify-write of a whole profile), so two conversations updating the same learner at once
 both land. On SQLite each write transaction starts with a write, so it takes the lock up front and
-waits (busy timeout, actions/db.py) instead of failing; a write still refused then raises
+waits (busy timeout, common/db.py) instead of failing; a write still refused then raises
 NotSaved, with nothing of it stored.
 
     python -m actions.learner_store migrate   # bring the learner database to the latest schema
@@ -23,9 +23,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.db import engine_for, insert_ignoring_duplicates, printable, session_scope
 from actions.learner_schema import Learner, MilestoneDone
-from actions.settings import PROJECT_ROOT, load_settings
+from common.db import engine_for, insert_ignoring_duplicates, printable, session_scope
+from common.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
 

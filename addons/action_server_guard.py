@@ -38,7 +38,7 @@ UNAVAILABLE_REPLY = (
 )
 # Longest wait for one action. A learner hears back within 3 s even from a hung action server
 # (this + parsing and the reply). Actions take well under 0.2 s; the learner database's busy
-# timeout (actions/db.py) is shorter, so an action waiting on a lock answers before this.
+# timeout (common/db.py) is shorter, so an action waiting on a lock answers before this.
 ACTION_TIMEOUT_SECONDS = 2.6
 
 # Whether an action call already failed while handling the current message. One message can

@@ -10,7 +10,7 @@ endpoints.yml:
     lock_store:
       type: addons.lock_store.ConfiguredLockStore
 
-picks the store from LOCK_STORE_URL and SANIC_WORKERS (actions/settings.py): unset, Rasa's
+picks the store from LOCK_STORE_URL and SANIC_WORKERS (common/settings.py): unset, Rasa's
 in-memory store for one worker and the SQLite file var/locks.db for several;
 `redis://[:password@]host:port/db`, Rasa's Redis lock store, which replicas on several machines
 share. One endpoints.yml then serves every deployment.
@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
-from actions.settings import load_settings
+from common.settings import load_settings
 
 DEFAULT_DB = "var/locks.db"
 

@@ -35,8 +35,8 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, Float, MetaData, String, Table
 
-from actions.db import engine_for, insert_ignoring_duplicates
-from actions.settings import load_settings
+from common.db import engine_for, insert_ignoring_duplicates
+from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

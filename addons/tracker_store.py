@@ -10,7 +10,7 @@ endpoints.yml:
     tracker_store:
       type: addons.tracker_store.ErasableSQLTrackerStore
 
-Where it stores is TRACKER_DB_URL (actions/settings.py; default var/conversations.db), so one
+Where it stores is TRACKER_DB_URL (common/settings.py; default var/conversations.db), so one
 endpoints.yml serves SQLite on one machine and a PostgreSQL shared by replicas. SQLTrackerStore
 settings written in endpoints.yml (dialect, db, host, ...) still take precedence, as in Rasa.
 """
@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from actions.settings import load_settings
+from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

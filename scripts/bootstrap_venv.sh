@@ -21,8 +21,17 @@ find_python() {
   return 1
 }
 
+# The project's packages (addons/, actions/, common/) on the venv's path wherever it starts: a
+# `rasa` that cannot import addons.tracker_store silently keeps conversations in memory only.
+know_the_project() {
+  local site
+  site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  echo "$PWD" > "$site/career-coach-project.pth"
+}
+
 want=$(cat "$lock" "$nodeps_lock" | sha256sum | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  know_the_project
   exit 0
 fi
 
@@ -51,4 +60,5 @@ if ! { "$venv/bin/python" -m pip install --upgrade "pip==24.0" &&
   echo "Dependency install failed (full log: $log)." >&2
   exit 1
 fi
+know_the_project
 echo "$want" > "$stamp"

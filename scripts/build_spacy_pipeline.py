@@ -19,7 +19,7 @@ from pathlib import Path
 import spacy
 
 from actions.kb_loader import names_of_items, read_knowledge
-from actions.settings import load_settings
+from common.settings import load_settings
 
 MILESTONE_SPANS = "milestone"  # doc.spans key that addons/knowledge_entities.py reads
 GAP = 3  # `*` in a phrase: up to this many words of anything

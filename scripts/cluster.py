@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 
 from actions.kb_loader import ensure_knowledge_base
 from actions.learner_store import migrate
-from actions.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from scripts.local_servers import (
     DEFAULT_MODEL,
     action_server_args,

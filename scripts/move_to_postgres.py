@@ -25,10 +25,10 @@ from pathlib import Path
 from sqlalchemy import MetaData, inspect, select
 from sqlalchemy.engine import Connection
 
-from actions.db import engine_for, insert_ignoring_duplicates, printable
 from actions.learner_schema import Learner, MilestoneDone
 from actions.learner_store import migrate
-from actions.settings import PROJECT_ROOT, load_settings
+from common.db import engine_for, insert_ignoring_duplicates, printable
+from common.settings import PROJECT_ROOT, load_settings
 
 BATCH = 1000
 

@@ -28,7 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 from actions.kb_loader import build_knowledge_base  # noqa: E402
 from actions.knowledge_base import KnowledgeBase  # noqa: E402
 from actions.learner_store import ProgressStore, migrate  # noqa: E402
-from actions.settings import PROJECT_ROOT  # noqa: E402
+from common.settings import PROJECT_ROOT  # noqa: E402
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"

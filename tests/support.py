@@ -3,7 +3,7 @@
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 
-from actions.db import engine_for
+from common.db import engine_for
 
 
 def reply_text(dispatcher: CollectingDispatcher) -> str:

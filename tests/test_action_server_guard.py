@@ -17,7 +17,6 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from addons import action_server_guard
 from addons.action_server_guard import (
     ACTION_TIMEOUT_SECONDS,
@@ -25,6 +24,7 @@ from addons.action_server_guard import (
     ActionServerUnavailable,
     one_message,
 )
+from common.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from scripts.local_servers import free_port
 
 

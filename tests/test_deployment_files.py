@@ -4,7 +4,7 @@ They cannot be applied on this machine (no Kubernetes, no Docker engine), so thi
 them: every YAML file parses, and the ports, the action server's address, the store and channel
 classes, the model path, the environment variables and the secret keys they name are
 cross-checked against endpoints.yml, credentials.yml, config.yml, scripts/start.sh, the Makefile,
-actions/settings.py and the README's "Configuration" table. (tests/integration/test_security.py
+common/settings.py and the README's "Configuration" table. (tests/integration/test_security.py
 also scans deploy/, like every file, for anything that looks like a secret.)
 """
 
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from actions.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 RASA_VALUES_FILE = DEPLOY / "helm" / "rasa-values.yaml"
@@ -179,7 +179,7 @@ WIDGET_CLIENT = assignment("Makefile", r"^WIDGET_CLIENT := (\S+)$")
 
 
 def variables_read_by_settings() -> set[str]:
-    source = (PROJECT_ROOT / "actions" / "settings.py").read_text()
+    source = (PROJECT_ROOT / "common" / "settings.py").read_text()
     return set(
         re.findall(r"(?:environ\.get\(|getenv\(|environ\[)\s*[\"']([A-Z][A-Z0-9_]*)", source)
     )
@@ -207,6 +207,23 @@ def defined_in_project(dotted_path: str) -> bool:
         return False
     tree = ast.parse(path.read_text())
     return any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body)
+
+
+def project_packages_imported_by(package: str) -> set[str]:
+    """The project's own top-level packages that the modules under `package` import, as
+    "name/" (e.g. {"common/"}), the package itself excepted."""
+    imported = set()
+    for path in (PROJECT_ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+    return {
+        f"{name}/"
+        for name in imported - {package}
+        if (PROJECT_ROOT / name / "__init__.py").is_file()
+    }
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -343,11 +360,17 @@ def test_the_http_api_stays_off_as_with_make_run():
 
 @pytest.mark.parametrize(
     "path",
-    [MODEL, SPACY_PIPELINE, WIDGET_CLIENT, "addons/", "actions/"],
+    [MODEL, SPACY_PIPELINE, WIDGET_CLIENT, "addons/", *project_packages_imported_by("addons")],
 )
 def test_the_rasa_image_holds_what_the_server_loads_by_relative_path(path):
     copies, _ = dockerfile(RASA_DOCKERFILE)
     assert copied_to_the_same_place(path, copies), f"{path} is not copied to the same path"
+
+
+def test_the_rasa_image_does_not_need_the_action_servers_code():
+    copies, _ = dockerfile(RASA_DOCKERFILE)
+    assert "actions/" not in project_packages_imported_by("addons")
+    assert not copied_to_the_same_place("actions/", copies)
 
 
 def test_the_rasa_image_runs_that_model_by_default_too():
@@ -355,7 +378,14 @@ def test_the_rasa_image_runs_that_model_by_default_too():
     assert option(cmd, "--model") == MODEL
 
 
-@pytest.mark.parametrize("path", ["actions/", "knowledge/", "migrations/"])
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        {"actions/", "knowledge/", "migrations/"}
+        | project_packages_imported_by("actions")
+        | project_packages_imported_by("migrations")
+    ),
+)
 def test_the_action_server_image_holds_its_code_content_and_migrations(path):
     copies, _ = dockerfile(ACTIONS_DOCKERFILE)
     assert copied_to_the_same_place(path, copies), f"{path} is not copied to the same path"
@@ -390,7 +420,7 @@ def test_the_widgets_socket_io_sessions_stick_to_one_rasa_replica():
 )
 def test_every_variable_the_deployment_sets_is_one_the_project_reads(where, name):
     assert name in KNOWN_VARIABLES, (
-        f"{where} sets {name}, which neither actions/settings.py nor README's Configuration "
+        f"{where} sets {name}, which neither common/settings.py nor README's Configuration "
         "table names"
     )
 

@@ -6,7 +6,6 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from actions.db import session_scope
 from actions.kb_loader import (
     KnowledgeError,
     build_knowledge_base,
@@ -15,6 +14,7 @@ from actions.kb_loader import (
     read_knowledge,
 )
 from actions.kb_schema import Fact, Item, ItemAlias, PathStep, Topic
+from common.db import session_scope
 from tests.conftest import KNOWLEDGE_DIR
 
 

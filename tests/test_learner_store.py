@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import inspect, text
 
-from actions.db import engine_for
 from actions.kb_loader import build_knowledge_base
 from actions.learner_store import ProgressStore, migrate
+from common.db import engine_for
 from tests.conftest import KNOWLEDGE_DIR
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

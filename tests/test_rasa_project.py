@@ -1,13 +1,14 @@
 """Rasa's own checks: the training data and domain are consistent, and the conversation test
 stories (tests/conversations/) are predicted exactly by the trained model."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from actions.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 MODEL = PROJECT_ROOT / "models" / "coach.tar.gz"
@@ -39,3 +40,22 @@ def test_conversation_stories_are_predicted_exactly(tmp_path):
     failed = tmp_path / "results" / "failed_test_stories.yml"
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, details + (result.stdout + result.stderr)[-3000:]
+
+
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (PROJECT_ROOT / ".venv").resolve(),
+    reason="checks the project's own .venv (make setup), not this interpreter",
+)
+def test_the_venvs_rasa_finds_the_tracker_store_without_pythonpath(tmp_path):
+    """Rasa 3.6 falls back to keeping conversations in memory, with only a warning, when the
+    tracker store named in endpoints.yml cannot be imported."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import addons.tracker_store"],
+        cwd=tmp_path,  # not the project root, so the current folder does not help
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -17,9 +17,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.db import engine_for
-from actions.settings import PROJECT_ROOT
 from addons.tracker_store import ERASE_ACTION, ErasableSQLTrackerStore, connection_settings
+from common.db import engine_for
+from common.settings import PROJECT_ROOT
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 STORE_TYPE = "addons.tracker_store.ErasableSQLTrackerStore"

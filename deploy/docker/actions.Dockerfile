@@ -7,13 +7,14 @@ FROM python:3.10-slim
 
 WORKDIR /app
 
-# Only what actions/ and migrations/ import, at the versions requirements.lock pins (-c): no
+# Only what actions/, common/ and migrations/ import, at the versions requirements.lock pins (-c): no
 # Rasa, no TensorFlow.
 COPY requirements.lock ./
 RUN pip install --no-cache-dir "pip==24.0" \
  && pip install --no-cache-dir -c requirements.lock rasa-sdk SQLAlchemy alembic psycopg2-binary PyYAML
 
 COPY actions/ actions/
+COPY common/ common/
 # The knowledge base is built from knowledge/ (KNOWLEDGE_DIR) and the learner database is
 # migrated with migrations/, both on start.
 COPY knowledge/ knowledge/

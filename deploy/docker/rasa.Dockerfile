@@ -17,9 +17,10 @@ RUN pip install --no-cache-dir "pip==24.0" \
  && pip install --no-cache-dir --no-deps -r requirements-nodeps.lock
 
 # Rasa loads the tracker store, lock store, channels and featurizer from addons/ by module path;
-# the Slack channel reads its settings through actions/settings.py.
+# addons/ reads its settings and opens databases through common/. The action server's code
+# (actions/) is not needed here.
 COPY addons/ addons/
-COPY actions/ actions/
+COPY common/ common/
 # config.yml's SpacyNLP loads the pipeline from this relative path when the model loads.
 COPY build/spacy_kb/ build/spacy_kb/
 COPY models/coach.tar.gz models/coach.tar.gz

@@ -24,10 +24,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
-from actions.db import engine_for
 from actions.learner_store import ProgressStore, migrate
-from actions.settings import PROJECT_ROOT
 from addons.tracker_store import ErasableSQLTrackerStore
+from common.db import engine_for
+from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, DEFAULT_MODEL, rasa_env
 from tests.integration.test_widget_channel import WidgetClient

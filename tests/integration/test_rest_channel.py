@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from actions.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from scripts.evaluate import BARS
 from scripts.evaluate_heldout import evaluate, load_questions
 

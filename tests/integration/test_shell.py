@@ -8,7 +8,7 @@ import uuid
 import pexpect
 import pytest
 
-from actions.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from scripts.local_servers import DEFAULT_MODEL
 
 pytestmark = [
