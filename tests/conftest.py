@@ -31,7 +31,7 @@ from actions.learner_store import ProgressStore, migrate  # noqa: E402
 from common.settings import PROJECT_ROOT  # noqa: E402
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
-SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+SOURCES_DIR = KNOWLEDGE_DIR / "sources"  # the two source documents the facts come from
 
 
 @pytest.fixture

@@ -8,20 +8,35 @@ import pytest
 import yaml
 
 from actions.kb_loader import read_knowledge
-from tests.conftest import KNOWLEDGE_DIR, SEEDS_DIR
+from common.settings import PROJECT_ROOT
+from tests.conftest import KNOWLEDGE_DIR, SOURCES_DIR
 
 CONTENT = read_knowledge(KNOWLEDGE_DIR)
 SOURCES = {source["key"]: source for source in CONTENT.sources}
 
 
 def source_text(key: str) -> str:
-    text = (SEEDS_DIR / SOURCES[key]["file"]).read_text(encoding="utf-8").lower()
+    text = (SOURCES_DIR / SOURCES[key]["file"]).read_text(encoding="utf-8").lower()
     return text.replace("\u2019", "'")
 
 
-def test_sources_are_the_two_seed_documents():
+# The project's seed documents, where they live beside a checkout (as in CI); a plain clone
+# has only its copies in knowledge/sources/.
+SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+def test_sources_are_the_documents_in_knowledge_sources():
     files = sorted(source["file"] for source in CONTENT.sources)
-    assert files == sorted(path.name for path in SEEDS_DIR.glob("*.txt"))
+    assert files == sorted(path.name for path in SOURCES_DIR.glob("*.txt"))
+
+
+@pytest.mark.skipif(
+    not SEEDS_DIR.is_dir(), reason=f"no seed documents beside the checkout ({SEEDS_DIR})"
+)
+@pytest.mark.parametrize("source", CONTENT.sources, ids=lambda source: source["key"])
+def test_each_source_is_an_unchanged_copy_of_its_seed_document(source):
+    copy = (SOURCES_DIR / source["file"]).read_bytes()
+    assert copy == (SEEDS_DIR / source["file"]).read_bytes()
 
 
 def test_every_fact_and_step_names_a_source():
