@@ -4,8 +4,9 @@ They cannot be applied on this machine (no Kubernetes, no Docker engine), so thi
 them: every YAML file parses, and the ports, the action server's address, the store and channel
 classes, the model path, the environment variables and the secret keys they name are
 cross-checked against endpoints.yml, credentials.yml, config.yml, scripts/start.sh, the Makefile,
-common/settings.py and the README's "Configuration" table. (tests/integration/test_security.py
-also scans deploy/, like every file, for anything that looks like a secret.)
+common/settings.py and the "Configuration" table of docs/operators.md.
+(tests/integration/test_security.py also scans deploy/, like every file, for anything that looks
+like a secret.)
 """
 
 from __future__ import annotations
@@ -185,10 +186,10 @@ def variables_read_by_settings() -> set[str]:
     )
 
 
-def variables_in_readme_configuration() -> set[str]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    start = readme.index("\n## Configuration\n")
-    section = readme[start : readme.find("\n## ", start + 1)]
+def variables_in_operators_guide() -> set[str]:
+    guide = (PROJECT_ROOT / "docs" / "operators.md").read_text()
+    start = guide.index("\n## Configuration\n")
+    section = guide[start : guide.find("\n## ", start + 1)]
     names = set()
     for row in section.splitlines():
         if row.startswith("| `"):
@@ -196,7 +197,7 @@ def variables_in_readme_configuration() -> set[str]:
     return names
 
 
-KNOWN_VARIABLES = variables_read_by_settings() | variables_in_readme_configuration()
+KNOWN_VARIABLES = variables_read_by_settings() | variables_in_operators_guide()
 
 
 def defined_in_project(dotted_path: str) -> bool:
@@ -413,6 +414,11 @@ def test_the_widgets_socket_io_sessions_stick_to_one_rasa_replica():
 # --- environment variables and secrets -------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", sorted(variables_read_by_settings()))
+def test_every_variable_the_project_reads_is_documented_for_operators(name):
+    assert name in variables_in_operators_guide()
+
+
 @pytest.mark.parametrize(
     "where, name",
     sorted({(where, entry["name"]) for where, entry in ENV}),
@@ -420,8 +426,8 @@ def test_the_widgets_socket_io_sessions_stick_to_one_rasa_replica():
 )
 def test_every_variable_the_deployment_sets_is_one_the_project_reads(where, name):
     assert name in KNOWN_VARIABLES, (
-        f"{where} sets {name}, which neither common/settings.py nor README's Configuration "
-        "table names"
+        f"{where} sets {name}, which neither common/settings.py nor the Configuration table "
+        "of docs/operators.md names"
     )
 
 
