@@ -5,7 +5,8 @@ Each of N concurrent users talks through the REST channel, one message after the
 loop), one whole scripted conversation per simulated learner, then the next learner takes over.
 Ours asks the knowledge base, states a background, reports milestones (progress writes) and asks
 for its progress; the template bot gets its own small talk. Printed: latency p50/p95/p99,
-throughput, errors, server start time and memory; written to results/bench.json.
+throughput, errors, server start time and memory; written to docs/measurements.md and
+results/bench.json.
 
     python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
     python -m scripts.bench --ours      # ours alone, e.g. while profiling
@@ -45,6 +46,7 @@ from scripts.local_servers import (
     stop_process,
     wait_until_up,
 )
+from scripts.measurements_page import publish
 
 RESULTS = PROJECT_ROOT / "results" / "bench.json"
 USER_COUNTS = (1, 10, 50)
@@ -294,17 +296,19 @@ def bench_template(work_dir: Path) -> BotResult:
         return measure("template", url, TEMPLATE_CONVERSATION, [pid], start)
 
 
-def print_table(results: list[BotResult]) -> None:
-    print()
-    print("| bot | users | p50 ms | p95 ms | p99 ms | msg/s | errors | start s | memory MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+def table(results: list[BotResult]) -> str:
+    lines = [
+        "| bot | users | p50 ms | p95 ms | p99 ms | msg/s | errors | start s | memory MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for result in results:
         for load in result.loads:
-            print(
+            lines.append(
                 f"| {result.bot} | {load.users} | {load.p50_ms:.0f} | {load.p95_ms:.0f} | "
                 f"{load.p99_ms:.0f} | {load.throughput:.1f} | {load.errors} | "
                 f"{result.start_seconds:.0f} | {result.memory_mb:.0f} |"
             )
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -330,7 +334,12 @@ def main() -> int:
             # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
             for workers in (1, 2):
                 results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers))
-    print_table(results)
+    print("\n" + table(results))
+    figures = f"{table(results)}\n\n{MESSAGES_PER_RUN} messages per row."
+    if args.cluster:
+        publish("speed-cluster", "make bench-cluster", figures)
+    elif not args.ours:
+        publish("speed", "make bench", figures)
 
     output = RESULTS.with_name("bench_cluster.json") if args.cluster else RESULTS
     RESULTS.parent.mkdir(exist_ok=True)

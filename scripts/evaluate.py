@@ -9,8 +9,9 @@
 2. For the adopted configuration (config.yml, models/coach.tar.gz): held-out accuracy through
    the real running bot, per topic (tests/heldout/*.yml); conversation test success rate.
 
-Writes results/evaluation.md, results/evaluation.json and results/confusion_matrix.png, and
-prints the tables. Exits 1 when the adopted model misses a bar (see BARS).
+Prints the tables, writes them to docs/measurements.md (scripts/measurements_page.py), and
+writes results/evaluation.json and results/confusion_matrix.png. Exits 1 when the adopted model
+misses a bar (see BARS).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import yaml
 
 from scripts.evaluate_heldout import HeldoutReport, evaluate, load_questions
 from scripts.local_servers import BIN, DEFAULT_MODEL, PROJECT_ROOT, rasa_env, running_assistant
+from scripts.measurements_page import publish
 
 RESULTS = PROJECT_ROOT / "results"
 PIPELINES = PROJECT_ROOT / "evaluation" / "pipelines"
@@ -405,7 +407,6 @@ def main() -> int:
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     figures: dict = {"bars": BARS, "latency_budget_ms": LATENCY_BUDGET_MS}
-    sections: list[str] = ["# Evaluation", ""]
     adopted = adopted_pipeline()
 
     if not args.quick:
@@ -423,9 +424,11 @@ def main() -> int:
         results.sort(key=lambda r: r.name)
         table = comparison_table(results, adopted, rerun)
         log("\n" + table)
-        sections += [f"## NLU pipelines ({FOLDS}-fold CV, same folds, seed {SEED})", "", table, ""]
+        pipelines_section = (
+            f"{FOLDS}-fold cross-validation, the same folds, seed {SEED}:\n\n{table}"
+        )
         if any(r.name not in rerun for r in results):
-            sections += ["\\* not re-measured in this run: figures from an earlier run.", ""]
+            pipelines_section += "\n\n\\* not re-measured in this run: figures from an earlier run."
         figures["pipelines"] = {
             r.name: {
                 k: v
@@ -451,8 +454,8 @@ def main() -> int:
         conversation_tests=passed / total,
         conversation_tests_passed=f"{passed}/{total}",
     )
-    sections += [
-        f"## Adopted model ({adopted}): held-out questions through the running bot",
+    understanding_section = [
+        f"Adopted pipeline: `{adopted}`. Held-out questions through the running bot:",
         "",
         "```",
         report.table(),
@@ -479,9 +482,12 @@ def main() -> int:
         if key in figures and figures[key] < BARS[key]:
             failures.append(f"{key} {figures[key]:.3f} < {BARS[key]}")
     figures["failures"] = failures
-    sections += ["", "Bars missed: " + ("; ".join(failures) if failures else "none")]
+    understanding_section += ["", "Bars missed: " + ("; ".join(failures) if failures else "none")]
     (RESULTS / "evaluation.json").write_text(json.dumps(figures, indent=2))
-    (RESULTS / "evaluation.md").write_text("\n".join(sections) + "\n")
+    command = " ".join(["python -m scripts.evaluate", *sys.argv[1:]])
+    if not args.quick:
+        publish("nlu-pipelines", command, pipelines_section)
+    publish("understanding", command, "\n".join(understanding_section))
     log("Bars missed: " + ("; ".join(failures) if failures else "none"))
     return 1 if failures else 0
 
