@@ -60,7 +60,12 @@ WORDINGS = [
     # Negations.
     row("I don't have the CCRP yet", set()),
     row("I haven't joined ACRP", set()),
-    row("I haven't joined any professional organisation", set()),
+    row(
+        "I haven't joined any organisation",
+        set(),
+        "joined any organisation",
+        "professional_organisation",
+    ),
     row("I never finished my degree", set(), "finished my degree", "degree"),
     row("not certified yet", set(), "certified", "certification"),
     row("I'm not a member of ACRP", set()),
