@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from actions.claims import achieved_part
 from actions.conversation import Utterance, items_in
 from actions.knowledge_base import ItemInfo, KnowledgeBase
 
@@ -71,28 +72,33 @@ def parse_education(text: str, items: list[ItemInfo]) -> dict:
     return facts
 
 
-def profile_facts(utterance: Utterance, kb: KnowledgeBase) -> dict:
-    """Profile fields a free statement gives, as ProgressStore.update_profile() arguments."""
-    text = utterance.text
-    items = items_in(utterance, kb)
-    facts = parse_education(text, items)
+def profile_facts(statement: Utterance, kb: KnowledgeBase) -> dict:
+    """Profile fields a free statement gives, as ProgressStore.update_profile() arguments.
+    Education, current role and years come only from what is said as done ("I have a BSN", not
+    "I want a BSN"); the target role and preferred setting are wishes by nature."""
+    done = achieved_part(statement)
+    done_items = items_in(done, kb)
+    facts = parse_education(done.text, done_items)
+    if "education_level" not in facts and _NO_DEGREE.search(statement.text.lower()):
+        # "No degree yet" is where the learner stands, not a plan, though it reads as a denial.
+        facts["education_level"] = "none"
 
-    roles = [item for item in items if item.kind == "role"]
-    targets = [item.name for item in roles if item.name in TARGET_ROLES]
-    if targets:
-        facts["target_role"] = targets[0]
-    current = [item.name for item in roles if item.name not in TARGET_ROLES]
-    job_titles = entity_values(utterance, "job_title")
+    current = [i.name for i in done_items if i.kind == "role" and i.name not in TARGET_ROLES]
+    job_titles = entity_values(done, "job_title")
     if current:
         facts["current_role"] = current[0]
     elif job_titles:
         facts["current_role"] = job_titles[0][:100]
 
-    years = [parse_years(f"{value} years") for value in entity_values(utterance, "years")]
-    years = [value for value in years if value is not None] or [parse_years(text)]
-    if years[0] is not None and _YEARS.search(text.lower()):
+    years = [parse_years(f"{value} years") for value in entity_values(done, "years")]
+    years = [value for value in years if value is not None] or [parse_years(done.text)]
+    if years[0] is not None and _YEARS.search(done.text.lower()):
         facts["years_experience"] = years[0]
 
+    items = items_in(statement, kb)
+    targets = [item.name for item in items if item.kind == "role" and item.name in TARGET_ROLES]
+    if targets:
+        facts["target_role"] = targets[0]
     settings = [item.name for item in items if item.kind == "setting"]
     if settings:
         facts["preferred_setting"] = settings[0]

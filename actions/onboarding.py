@@ -6,6 +6,7 @@ data/rules/onboarding.yml) and the form carries on."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,8 +20,8 @@ from actions.learner_facts import (
     parse_education,
     parse_years,
 )
-from actions.learner_store import default_progress_store
-from actions.progress import next_steps_text
+from actions.learner_store import NotSaved, default_progress_store
+from actions.progress import NOT_SAVED, next_steps_text
 
 SKIPPED = "skipped"
 _NO_PREFERENCE = re.compile(r"\b(any|anywhere|no preference|not sure|don't know|either|both)\b")
@@ -71,7 +72,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {"target_role": SKIPPED}
         roles = [i.name for i in _items(value) if i.name in TARGET_ROLES]
         if roles:
-            return _store(tracker, "target_role", roles[0], target_role=roles[0])
+            return _store(dispatcher, tracker, "target_role", roles[0])
         if _UNDECIDED.search(value.lower()):
             return {"target_role": "undecided"}
         dispatcher.utter_message(
@@ -89,10 +90,8 @@ class ValidateOnboardingForm(FormValidationAction):
                 text='For example "a bachelor\'s in nursing", "an MPH" or "no degree yet".'
             )
             return {"education": None}
-        default_progress_store().save(
-            tracker.sender_id, profile=facts, milestones=milestones_from_profile(facts)
-        )
-        return {"education": value}
+        milestones = milestones_from_profile(facts)
+        return _store(dispatcher, tracker, "education", value, facts, milestones)
 
     def validate_current_role(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value == SKIPPED:
@@ -105,10 +104,7 @@ class ValidateOnboardingForm(FormValidationAction):
         if known:
             role = known[0].name
             milestones = [known[0].milestone] if known[0].milestone else []
-        default_progress_store().save(
-            tracker.sender_id, profile={"current_role": role}, milestones=milestones
-        )
-        return {"current_role": role}
+        return _store(dispatcher, tracker, "current_role", role, milestones=milestones)
 
     def validate_years_experience(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value == SKIPPED:
@@ -117,14 +113,14 @@ class ValidateOnboardingForm(FormValidationAction):
         if years is None:
             dispatcher.utter_message(text='A number of years, please: for example "2" or "none".')
             return {"years_experience": None}
-        return _store(tracker, "years_experience", years, years_experience=years)
+        return _store(dispatcher, tracker, "years_experience", years)
 
     def validate_preferred_setting(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         if value == SKIPPED:
             return {"preferred_setting": SKIPPED}
         settings = [i.name for i in _items(value) if i.kind == "setting"]
         if settings:
-            return _store(tracker, "preferred_setting", settings[0], preferred_setting=settings[0])
+            return _store(dispatcher, tracker, "preferred_setting", settings[0])
         if _NO_PREFERENCE.search(value.lower()):
             return {"preferred_setting": "no preference"}
         dispatcher.utter_message(
@@ -142,8 +138,23 @@ def _items(text: str):
     return default_knowledge_base().items_in_text(text)
 
 
-def _store(tracker: Tracker, slot: str, value: Any, **profile) -> dict[str, Any]:
-    default_progress_store().update_profile(tracker.sender_id, **profile)
+def _store(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slot: str,
+    value: Any,
+    profile: dict | None = None,
+    milestones: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Store an understood answer at once: as the profile field named like the slot, unless
+    `profile` gives the fields. If the learner database refuses the write, say so, as the other
+    actions do, and leave the slot empty so that the form asks again."""
+    profile = {slot: value} if profile is None else profile
+    try:
+        default_progress_store().save(tracker.sender_id, profile=profile, milestones=milestones)
+    except NotSaved:
+        dispatcher.utter_message(text=NOT_SAVED)
+        return {slot: None}
     return {slot: value}
 
 

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.claims import achieved_part
 from actions.conversation import Utterance, items_in, latest_utterance, split_statement_and_question
 from actions.knowledge_base import KnowledgeBase, PathStepInfo, default_knowledge_base
 from actions.learner_facts import (
@@ -24,6 +25,8 @@ from actions.topic_answers import answer_topic, topic_asked
 EXAMPLES = '"I passed the CCRP", "I joined ACRP", "I finished my MHA" or "I lead a small team"'
 # When the learner database refuses a write (e.g. locked for longer than its busy timeout).
 NOT_SAVED = "Sorry, I couldn't save that just now, so nothing was changed. Please try again."
+# When everything a message names is a plan, a wish or not done ("I'm planning to join ACRP").
+NOT_DONE_YET = "That's not done yet, so I haven't marked it. Tell me once you've done it!"
 
 
 def progress_line(path: list[PathStepInfo], completed: set[str]) -> str:
@@ -70,7 +73,8 @@ def _names(path: list[PathStepInfo], keys: list[str]) -> str:
 
 
 class ActionRecordProgress(Action):
-    """Statements about oneself and reported milestones, stored as they are said. A question in
+    """Statements about oneself and reported milestones, stored as they are said. Only what is said
+    as done is recorded: not plans, wishes or denials ("I'm planning to join ACRP"). A question in
     the same message ("I'm a nurse, which certification should I get?") is answered too, and
     nothing is recorded from the question itself ("is health sciences a good pick?")."""
 
@@ -82,17 +86,22 @@ class ActionRecordProgress(Action):
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
         path = kb.path()
+        path_keys = {step.key for step in path}
         statement, question = split_statement_and_question(latest_utterance(tracker))
         facts = profile_facts(statement, kb)
-        milestones = milestones_named(statement, kb, {step.key for step in path})
+        milestones = milestones_named(achieved_part(statement), kb, path_keys)
         milestones += [m for m in milestones_from_profile(facts) if m not in milestones]
 
         events: list[dict[str, Any]] = []
         recorded = bool(facts or milestones)
+        # Only planned, wished or denied: say so rather than claim a mark or ask which it was.
+        not_done_yet = not recorded and bool(milestones_named(statement, kb, path_keys))
         if recorded:
             events += self._record(dispatcher, store, tracker.sender_id, path, facts, milestones)
+        elif not_done_yet:
+            dispatcher.utter_message(text=NOT_DONE_YET)
         answered = answer_question(dispatcher, tracker, question, kb) if question.text else []
-        if not recorded and not answered:
+        if not (recorded or not_done_yet or answered):
             dispatcher.utter_message(
                 text="Good to hear! Which milestone was that? For example " + EXAMPLES + "."
             )

@@ -6,6 +6,7 @@ about that thing; otherwise it is the topic's overview.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS, items_named
 from actions.knowledge_base import default_knowledge_base
+
+logger = logging.getLogger(__name__)
 
 
 class TopicAnswerAction(Action):
@@ -32,9 +35,13 @@ class TopicAnswerAction(Action):
 def answer_topic(
     dispatcher: CollectingDispatcher, tracker: Tracker, topic_key: str
 ) -> list[dict[str, Any]]:
-    """Answer a topic question; about one thing when the message names exactly one it covers."""
+    """Answer a topic question; about one thing when the message names exactly one it covers.
+    A key the knowledge base does not have gets no answer (and no slot changes)."""
     kb = default_knowledge_base()
     topic = kb.topic(topic_key)
+    if topic is None:
+        logger.warning("No knowledge-base topic %r to answer.", topic_key)
+        return []
     covered = {item.name for item in topic.items}
     named = [
         item for item in items_named(tracker, kb) if item.topic == topic_key or item.name in covered
@@ -51,11 +58,14 @@ def answer_topic(
 
 
 def topic_asked(tracker: Tracker, min_confidence: float = 0.2) -> str | None:
-    """The topic a message also asks about, from NLU's ranking of the topic intents."""
+    """The topic a message also asks about, from NLU's ranking of the ask_<topic> intents. Only
+    knowledge-base topics count: ask_more, ask_about_item and ask_which_of_those are follow-ups."""
+    topics = {ref.key for ref in default_knowledge_base().topics()}
     for ranked in tracker.latest_message.get("intent_ranking") or []:
         name = ranked.get("name") or ""
-        if name.startswith("ask_") and ranked.get("confidence", 0) >= min_confidence:
-            return name.removeprefix("ask_")
+        topic = name.removeprefix("ask_")
+        if name != topic and topic in topics and ranked.get("confidence", 0) >= min_confidence:
+            return topic
     return None
 
 

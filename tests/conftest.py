@@ -75,7 +75,8 @@ def dispatcher() -> CollectingDispatcher:
 
 @pytest.fixture
 def tracker():
-    """Build a tracker whose latest message is `text` (with optional intent/entities/slots)."""
+    """Build a tracker whose latest message is `text` (with optional intent, NLU's intent
+    ranking, entities and slots)."""
 
     def make(
         text: str,
@@ -84,6 +85,7 @@ def tracker():
         slots: dict[str, Any] | None = None,
         events: list[dict[str, Any]] | None = None,
         sender_id: str = "learner-1",
+        intent_ranking: list[dict[str, Any]] | None = None,
     ) -> Tracker:
         return Tracker(
             sender_id=sender_id,
@@ -92,6 +94,7 @@ def tracker():
                 "text": text,
                 "intent": {"name": intent, "confidence": 1.0},
                 "entities": entities or [],
+                "intent_ranking": intent_ranking or [],
             },
             events=events or [],
             paused=False,

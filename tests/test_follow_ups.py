@@ -150,3 +150,14 @@ def test_split_statement_and_question(text, statement, question):
     stated, asked = split_statement_and_question(Utterance(text, entities))
     assert (stated.text, asked.text) == (statement, question)
     assert bool(stated.entities) == bool(statement)  # the entity at 0 goes with the first part
+
+
+def test_entities_keep_pointing_at_their_words_in_the_statement():
+    from actions.conversation import Utterance, split_statement_and_question
+
+    text = "What should I do next? I passed the CCRP"
+    start = text.index("CCRP")
+    entity = {"entity": "certification", "value": "CCRP", "start": start, "end": start + 4}
+    stated, _ = split_statement_and_question(Utterance(text, [entity]))
+    (moved,) = stated.entities
+    assert stated.text[moved["start"] : moved["end"]] == "CCRP"

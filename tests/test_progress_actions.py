@@ -154,3 +154,34 @@ async def test_a_statement_with_a_question_is_recorded_and_answered(store, dispa
     assert "Noted: Education: bachelor's degree (nursing)" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[1]["text"].startswith("Certifications")
     assert slot_events(events)["last_topic"] == "certifications"
+
+
+@pytest.mark.parametrize("follow_up", ["ask_more", "ask_about_item", "ask_which_of_those"])
+async def test_a_follow_up_intent_is_not_taken_for_a_topic(follow_up, store, dispatcher, tracker):
+    # NLU ranks the follow-up above the real topic: the topic is answered, the follow-up ignored.
+    message = tracker(
+        "I'm a nurse. Tell me more?",
+        intent="tell_about_myself",
+        entities=[{"entity": "job_title", "value": "nurse", "start": 6, "end": 11}],
+        intent_ranking=[
+            {"name": "tell_about_myself", "confidence": 0.4},
+            {"name": follow_up, "confidence": 0.35},
+            {"name": "ask_certifications", "confidence": 0.25},
+        ],
+    )
+    events = await ActionRecordProgress().run(dispatcher, message, {})
+    assert store.record("learner-1").profile.current_role == "nurse"
+    assert dispatcher.messages[0]["text"].startswith("Noted: Current role: nurse.")
+    assert dispatcher.messages[1]["text"].startswith("Certifications")
+    assert slot_events(events)["last_topic"] == "certifications"
+
+
+async def test_only_a_follow_up_intent_ranked_answers_no_topic(store, dispatcher, tracker):
+    message = tracker(
+        "I'm a nurse. Tell me more?",
+        entities=[{"entity": "job_title", "value": "nurse", "start": 6, "end": 11}],
+        intent_ranking=[{"name": "ask_more", "confidence": 0.9}],
+    )
+    events = await ActionRecordProgress().run(dispatcher, message, {})
+    assert store.record("learner-1").profile.current_role == "nurse"
+    assert len(dispatcher.messages) == 1 and "last_topic" not in slot_events(events)

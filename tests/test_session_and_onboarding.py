@@ -3,8 +3,9 @@
 import pytest
 
 from actions.onboarding import ActionAskPreferredSetting, ValidateOnboardingForm
+from actions.progress import NOT_SAVED
 from actions.session import ActionSessionStart
-from tests.support import reply_text, slot_events
+from tests.support import refuse_writes, reply_text, slot_events
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
 pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
@@ -60,6 +61,30 @@ async def test_a_masters_answer_marks_both_degree_milestones(store, dispatcher, 
         dispatcher, form_tracker(tracker, "education", "an MHA"), domain
     )
     assert store.completed("learner-1") == {"degree", "graduate_degree"}
+
+
+@pytest.mark.parametrize(
+    ("slot", "answer", "refused_table"),
+    [
+        ("target_role", "Clinical Program Manager", "learners"),
+        ("education", "a bachelor's in nursing", "learners"),
+        ("education", "an MHA", "learner_milestones"),  # the profile and milestones: all or none
+        ("current_role", "research coordinator", "learners"),
+        ("current_role", "research coordinator", "learner_milestones"),
+        ("years_experience", "4 years", "learners"),
+        ("preferred_setting", "pharma", "learners"),
+    ],
+)
+async def test_an_answer_that_cannot_be_saved_says_so_and_is_asked_again(
+    slot, answer, refused_table, learner_db_url, store, dispatcher, tracker, domain
+):
+    refuse_writes(learner_db_url, "INSERT", refused_table)
+    events = await ValidateOnboardingForm().run(
+        dispatcher, form_tracker(tracker, slot, answer), domain
+    )
+    assert slot_events(events)[slot] is None
+    assert reply_text(dispatcher) == NOT_SAVED
+    assert store.record("learner-1") is None
 
 
 async def test_an_answer_it_cannot_use_is_asked_again(store, dispatcher, tracker, domain):

@@ -107,3 +107,22 @@ async def test_a_role_named_in_a_degree_question_does_not_hijack_the_answer(
         dispatcher, tracker("what degree does a clinical ops manager need?"), {}
     )
     assert reply_text(dispatcher).startswith("Degrees and education")
+
+
+@pytest.mark.parametrize(
+    ("ranking", "topic"),
+    [
+        ([("ask_more", 0.6), ("ask_degrees", 0.3)], "degrees"),
+        ([("ask_about_item", 0.5), ("ask_which_of_those", 0.4)], None),
+        ([("ask_certifications", 0.1)], None),  # too unsure to count
+        ([("tell_about_myself", 0.7), ("ask_career_path", 0.2)], "career_path"),
+    ],
+)
+def test_only_knowledge_base_topics_count_as_asked(ranking, topic, tracker, kb_url):
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    assert topic_answers.topic_asked(tracker("...", intent_ranking=ranked)) == topic
+
+
+async def test_an_unknown_topic_gets_no_answer_and_no_crash(dispatcher, tracker, kb_url):
+    assert topic_answers.answer_topic(dispatcher, tracker("tell me more"), "more") == []
+    assert dispatcher.messages == []
