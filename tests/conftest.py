@@ -34,13 +34,20 @@ KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 SOURCES_DIR = KNOWLEDGE_DIR / "sources"  # the two source documents the facts come from
 
 
-@pytest.fixture
-def kb_url(tmp_path, monkeypatch) -> str:
-    """A knowledge base freshly built into a temporary SQLite file, used by the actions."""
-    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+@pytest.fixture(scope="session")
+def built_kb_url(tmp_path_factory) -> str:
+    """The knowledge base built from knowledge/ into a temporary SQLite file, once per run: the
+    actions only read it (tests of the build itself build their own)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
     build_knowledge_base(url, KNOWLEDGE_DIR)
-    monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
     return url
+
+
+@pytest.fixture
+def kb_url(built_kb_url, monkeypatch) -> str:
+    """The knowledge base the actions use."""
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", built_kb_url)
+    return built_kb_url
 
 
 @pytest.fixture
