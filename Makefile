@@ -68,8 +68,8 @@ web: run ## same as run: prints the address of the widget's page
 actions: setup ## the action server alone, on port 5055
 	$(BIN)/rasa run actions --port 5055
 
-validate: $(INSTALLED) ## check the training data and domain
-	$(BIN)/rasa data validate --fail-on-warnings
+validate: $(INSTALLED) ## check the training data and domain (rasa data validate, strict)
+	@$(BIN)/python -m scripts.validate
 
 test: setup widget ## set everything up and run every test
 	$(BIN)/python -m pytest

@@ -50,17 +50,26 @@ class ActionAnswerFollowUp(Action):
         listed = listed_items(tracker, kb)
         if position is not None and listed:
             if position >= len(listed):
-                names = ", ".join(f"{n}) {item.name}" for n, item in enumerate(listed, 1))
-                dispatcher.utter_message(text=f"I only listed {len(listed)}: {names}.")
+                dispatcher.utter_message(
+                    response="utter_only_listed",
+                    count=len(listed),
+                    items=replies.numbered(item.name for item in listed),
+                )
                 return []
             return self._answer_item(dispatcher, kb, listed[position])
 
         last_topic = tracker.get_slot(LAST_TOPIC)
         topic = kb.topic(last_topic) if last_topic else None
         if topic is None:
-            offer_topics(dispatcher, "Happy to say more. About which topic?")
+            offer_topics(dispatcher, "utter_more_on_which_topic")
             return []
-        dispatcher.utter_message(text=replies.more_answer(topic))
+        if topic.more:
+            dispatcher.utter_message(text=replies.more_answer(topic))
+        else:
+            dispatcher.utter_message(response="utter_nothing_more", topic=topic.title.lower())
+        if topic.related:
+            related = replies.topic_titles(topic.related)
+            dispatcher.utter_message(response="utter_related_topics", topics=related)
         return []
 
     @staticmethod
@@ -84,7 +93,7 @@ class ActionAnswerWhichOfThose(Action):
         kb = default_knowledge_base()
         listed = listed_items(tracker, kb)
         if not listed:
-            offer_topics(dispatcher, "Which list do you mean? Ask me about a topic first.")
+            offer_topics(dispatcher, "utter_which_list")
             return []
         words = [
             word
@@ -93,7 +102,14 @@ class ActionAnswerWhichOfThose(Action):
         ]
         matches = [item for item in listed if _matches(item, words)]
         wanted = " ".join(words) or "that"
-        dispatcher.utter_message(text=replies.filtered_items_answer(matches, listed, wanted))
+        if matches:
+            dispatcher.utter_message(text=replies.filtered_items_answer(matches, wanted))
+        else:
+            dispatcher.utter_message(
+                response="utter_none_of_those_for",
+                items=", ".join(item.name for item in listed),
+                words=wanted,
+            )
         return []
 
 

@@ -12,20 +12,20 @@ from actions import replies
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS
 from actions.knowledge_base import default_knowledge_base
 from actions.passage_search import Hit, default_passage_search
+from actions.topic_answers import topic_of_intent
 
 # BM25 score above which the closest passage is offered as the answer. Measured on the held-out
-# questions (scripts/evaluate.py, "passage search"): above it, most top passages are on the
-# right topic; below it, a clarifying question serves the learner better.
+# questions (scripts/evaluate_passage_search.py): above it, most top passages are on the right
+# topic; below it, a clarifying question serves the learner better.
 PASSAGE_MIN_SCORE = 7.0
 
-ROLES = "Clinical Operations Manager and Clinical Program Manager roles"
 
-
-def offer_topics(dispatcher: CollectingDispatcher, opening: str) -> None:
+def offer_topics(dispatcher: CollectingDispatcher, response: str) -> None:
+    """A response that ends by listing the topics ({topics}), with a button for each."""
     topics = default_knowledge_base().topics()
-    titles = ", ".join(topic.title.lower() for topic in topics)
     dispatcher.utter_message(
-        text=f"{opening}\nI can tell you about: {titles}. Pick one or ask in your own words.",
+        response=response,
+        topics=replies.topic_titles(topics),
         buttons=replies.topic_buttons(topics),
     )
 
@@ -40,7 +40,7 @@ class ActionShowHelp(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        offer_topics(dispatcher, f"I coach people heading for {ROLES}.")
+        offer_topics(dispatcher, "utter_help")
         return []
 
 
@@ -59,25 +59,28 @@ class ActionClarify(Action):
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "out_of_scope":
-            opening = f"That's outside what I can help with: I coach people heading for {ROLES}."
-            offer_topics(dispatcher, opening)
+            offer_topics(dispatcher, "utter_out_of_scope")
             return []
         hit = closest_passage(tracker.latest_message.get("text") or "")
         if hit is not None:
-            dispatcher.utter_message(text=replies.passage_answer(hit.passage))
+            dispatcher.utter_message(
+                response="utter_closest_passage",
+                topic=hit.passage.topic_title.lower(),
+                passage=hit.passage.text,
+                sources=replies.sources_line([hit.passage.source]),
+            )
             return [SlotSet(LAST_TOPIC, hit.passage.topic), SlotSet(LISTED_ITEMS, [])]
         likely = likely_topics(tracker)
         if likely:
             titles = {ref.key: ref for ref in default_knowledge_base().topics()}
-            options = [titles[key] for key in likely if key in titles]
+            options = [titles[key] for key in likely]
             dispatcher.utter_message(
-                text="Do you mean "
-                + " or ".join(ref.title.lower() for ref in options)
-                + "? Pick one, or ask in other words.",
+                response="utter_do_you_mean",
+                options=" or ".join(ref.title.lower() for ref in options),
                 buttons=replies.topic_buttons(options),
             )
             return []
-        offer_topics(dispatcher, "Sorry, I'm not sure what you mean.")
+        offer_topics(dispatcher, "utter_not_understood")
         return []
 
 
@@ -89,8 +92,9 @@ def closest_passage(text: str) -> Hit | None:
 def likely_topics(tracker: Tracker, min_confidence: float = 0.25) -> list[str]:
     """The two topics NLU hesitated between, when it did ("what do I need?")."""
     ranked = [
-        r["name"].removeprefix("ask_")
+        topic_of_intent(r.get("name"))
         for r in tracker.latest_message.get("intent_ranking") or []
-        if (r.get("name") or "").startswith("ask_") and r.get("confidence", 0) >= min_confidence
+        if r.get("confidence", 0) >= min_confidence
     ]
-    return ranked[:2] if len(ranked) >= 2 else []
+    topics = [topic for topic in ranked if topic]
+    return topics[:2] if len(topics) >= 2 else []

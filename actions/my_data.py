@@ -18,9 +18,9 @@ from actions.learner_facts import describe_profile
 from actions.learner_store import NotSaved, default_progress_store
 from actions.progress import NOT_SAVED
 
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-ASK_RESET = "action_ask_reset_progress"
-ASK_DELETE = "action_ask_delete_data"
+# The confirmation questions are responses (domain.yml), run by the rules in data/rules/my_data.yml.
+ASK_RESET = "utter_ask_reset_progress"
+ASK_DELETE = "utter_ask_delete_data"
 # The Rasa server's tracker store erases a conversation's stored events when it sees this action
 # (addons/tracker_store.py), after the learner confirmed "delete my data".
 ERASE_CONVERSATION = "action_erase_conversation"
@@ -38,36 +38,6 @@ def previous_bot_action(tracker: Tracker) -> str | None:
     return None
 
 
-class ActionAskResetProgress(Action):
-    def name(self) -> str:
-        return ASK_RESET
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="Start over? This clears every milestone you have marked done (your profile "
-            "stays). Are you sure?",
-            buttons=YES_NO,
-        )
-        return []
-
-
-class ActionAskDeleteData(Action):
-    def name(self) -> str:
-        return ASK_DELETE
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="Delete your data? This erases your profile, your progress and our "
-            "conversation history, and cannot be undone. Are you sure?",
-            buttons=YES_NO,
-        )
-        return []
-
-
 class ActionHandleConfirmation(Action):
     """Yes or no: acts only when the bot has just asked to confirm a reset or a deletion."""
 
@@ -80,11 +50,10 @@ class ActionHandleConfirmation(Action):
         asked = previous_bot_action(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if asked not in (ASK_RESET, ASK_DELETE):
-            reply = "Okay!" if intent == "affirm" else "Okay."
-            dispatcher.utter_message(text=f"{reply} What would you like to know?")
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
         if intent != "affirm":
-            dispatcher.utter_message(text="Okay, nothing was changed.")
+            dispatcher.utter_message(response="utter_nothing_changed")
             return []
 
         store = default_progress_store()
@@ -94,18 +63,12 @@ class ActionHandleConfirmation(Action):
             else:
                 store.delete_learner(tracker.sender_id)
         except NotSaved:
-            dispatcher.utter_message(text=NOT_SAVED)
+            dispatcher.utter_message(response=NOT_SAVED)
             return []  # and the conversation is kept: it is erased only with the learner's data
         if asked == ASK_RESET:
-            dispatcher.utter_message(
-                text=f"Done: your progress is cleared ({removed} milestones removed). "
-                "Tell me whenever you reach a milestone."
-            )
+            dispatcher.utter_message(response="utter_progress_cleared", count=removed)
             return []
-        dispatcher.utter_message(
-            text="Done: your profile, progress and conversation history are deleted. "
-            "If you come back, I will not know you."
-        )
+        dispatcher.utter_message(response="utter_data_deleted")
         return [FollowupAction(ERASE_CONVERSATION)]
 
 
@@ -129,19 +92,16 @@ class ActionExportMyData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         record = default_progress_store().record(tracker.sender_id)
-        lines = [f"Everything I store about you (your id: {tracker.sender_id}):"]
         if record is None:
-            lines.append("- No profile and no progress.")
-        else:
-            profile_lines = describe_profile(record.profile.known())
-            lines += [f"- {line}" for line in profile_lines] or ["- Profile: nothing yet"]
-            titles = {step.key: step.title for step in default_knowledge_base().path()}
-            for key, done_at in sorted(record.completed.items(), key=lambda kv: kv[1]):
-                lines.append(f"- Done {done_at:%Y-%m-%d}: {titles.get(key, key)}")
-            lines.append(f"- First seen: {record.created_at:%Y-%m-%d}")
-        lines.append(
-            "- Our conversation history is kept too, so I can follow up. "
-            'Say "delete my data" to erase all of it.'
+            dispatcher.utter_message(response="utter_export_nothing", sender_id=tracker.sender_id)
+            return []
+        records = [f"- {line}" for line in describe_profile(record.profile.known())]
+        records = records or ["- Profile: nothing yet"]
+        titles = {step.key: step.title for step in default_knowledge_base().path()}
+        for key, done_at in sorted(record.completed.items(), key=lambda kv: kv[1]):
+            records.append(f"- Done {done_at:%Y-%m-%d}: {titles.get(key, key)}")
+        records.append(f"- First seen: {record.created_at:%Y-%m-%d}")
+        dispatcher.utter_message(
+            response="utter_export", sender_id=tracker.sender_id, records="\n".join(records)
         )
-        dispatcher.utter_message(text="\n".join(lines))
         return []

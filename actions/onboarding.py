@@ -21,7 +21,7 @@ from actions.learner_facts import (
     parse_years,
 )
 from actions.learner_store import NotSaved, default_progress_store
-from actions.progress import NOT_SAVED, next_steps_text
+from actions.progress import NOT_SAVED, suggest_next_steps
 
 SKIPPED = "skipped"
 _NO_PREFERENCE = re.compile(r"\b(any|anywhere|no preference|not sure|don't know|either|both)\b")
@@ -75,10 +75,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return _store(dispatcher, tracker, "target_role", roles[0])
         if _UNDECIDED.search(value.lower()):
             return {"target_role": "undecided"}
-        dispatcher.utter_message(
-            text="Which one: Clinical Operations Manager or Clinical Program Manager? "
-            '(or say "not sure", or "skip")'
-        )
+        dispatcher.utter_message(response="utter_which_target_role")
         return {"target_role": None}
 
     def validate_education(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -86,9 +83,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {"education": SKIPPED}
         facts = parse_education(value, _items(value))
         if not facts:
-            dispatcher.utter_message(
-                text='For example "a bachelor\'s in nursing", "an MPH" or "no degree yet".'
-            )
+            dispatcher.utter_message(response="utter_education_examples")
             return {"education": None}
         milestones = milestones_from_profile(facts)
         return _store(dispatcher, tracker, "education", value, facts, milestones)
@@ -111,7 +106,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {"years_experience": SKIPPED}
         years = parse_years(str(value))
         if years is None:
-            dispatcher.utter_message(text='A number of years, please: for example "2" or "none".')
+            dispatcher.utter_message(response="utter_years_examples")
             return {"years_experience": None}
         return _store(dispatcher, tracker, "years_experience", years)
 
@@ -123,9 +118,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return _store(dispatcher, tracker, "preferred_setting", settings[0])
         if _NO_PREFERENCE.search(value.lower()):
             return {"preferred_setting": "no preference"}
-        dispatcher.utter_message(
-            text='Pick one of the settings (or say "no preference" or "skip").'
-        )
+        dispatcher.utter_message(response="utter_pick_a_setting")
         return {"preferred_setting": None}
 
 
@@ -153,66 +146,24 @@ def _store(
     try:
         default_progress_store().save(tracker.sender_id, profile=profile, milestones=milestones)
     except NotSaved:
-        dispatcher.utter_message(text=NOT_SAVED)
+        dispatcher.utter_message(response=NOT_SAVED)
         return {slot: None}
     return {slot: value}
 
 
-class AskAction(Action):
-    """Asks for one onboarding slot (Rasa runs action_ask_<slot> when the form needs it)."""
-
-    slot = ""
-    question = ""
+class ActionAskPreferredSetting(Action):
+    """Asks for the preferred setting, with the knowledge base's settings as buttons."""
 
     def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    def buttons(self) -> list[dict[str, str]]:
-        return []
+        return "action_ask_preferred_setting"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=self.question, buttons=self.buttons())
-        return []
-
-
-class ActionAskTargetRole(AskAction):
-    slot = "target_role"
-    question = 'Which role are you aiming for? (you can "skip" any question, or say "stop")'
-
-    def buttons(self) -> list[dict[str, str]]:
-        return [{"title": role, "payload": role} for role in TARGET_ROLES] + [
-            {"title": "Not sure yet", "payload": "not sure"}
-        ]
-
-
-class ActionAskEducation(AskAction):
-    slot = "education"
-    question = (
-        'What is your education so far? For example "a bachelor\'s in nursing", "an MPH" or '
-        '"no degree yet".'
-    )
-
-
-class ActionAskCurrentRole(AskAction):
-    slot = "current_role"
-    question = "What is your current job?"
-
-
-class ActionAskYearsExperience(AskAction):
-    slot = "years_experience"
-    question = "How many years of work experience do you have in healthcare?"
-
-
-class ActionAskPreferredSetting(AskAction):
-    slot = "preferred_setting"
-    question = "Where would you like to work?"
-
-    def buttons(self) -> list[dict[str, str]]:
         settings = default_knowledge_base().topic("work_settings").items
         buttons = [{"title": item.full_name, "payload": item.name} for item in settings]
-        return buttons + [{"title": "No preference", "payload": "no preference"}]
+        dispatcher.utter_message(response="utter_ask_preferred_setting", buttons=buttons)
+        return []
 
 
 class ActionOnboardingDone(Action):
@@ -223,8 +174,6 @@ class ActionOnboardingDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         completed = default_progress_store().completed(tracker.sender_id)
-        dispatcher.utter_message(
-            text="Thanks, that's your profile set up. I'll remember it next time.\n"
-            + next_steps_text(default_knowledge_base(), completed)
-        )
+        dispatcher.utter_message(response="utter_profile_set_up")
+        suggest_next_steps(dispatcher, default_knowledge_base(), completed)
         return []

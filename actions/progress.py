@@ -20,35 +20,23 @@ from actions.learner_facts import (
 )
 from actions.learner_store import NotSaved, default_progress_store
 from actions.recommender import next_milestones, progress
+from actions.replies import next_steps_list, sources_line
 from actions.topic_answers import answer_topic, topic_asked
 
-EXAMPLES = '"I passed the CCRP", "I joined ACRP", "I finished my MHA" or "I lead a small team"'
-# When the learner database refuses a write (e.g. locked for longer than its busy timeout).
-NOT_SAVED = "Sorry, I couldn't save that just now, so nothing was changed. Please try again."
-# When everything a message names is a plan, a wish or not done ("I'm planning to join ACRP").
-NOT_DONE_YET = "That's not done yet, so I haven't marked it. Tell me once you've done it!"
+# Said when the learner database refuses a write (e.g. locked for longer than its busy timeout).
+NOT_SAVED = "utter_not_saved"
 
 
-def progress_line(path: list[PathStepInfo], completed: set[str]) -> str:
-    return f"Progress: {progress(path, completed).summary}."
-
-
-def next_steps_text(kb: KnowledgeBase, completed: set[str]) -> str:
-    path = kb.path()
-    steps = next_milestones(path, completed)
+def suggest_next_steps(dispatcher: CollectingDispatcher, kb: KnowledgeBase, completed: set[str]):
+    steps = next_milestones(kb.path(), completed)
     if not steps:
-        return (
-            "You have every milestone on the path. Keep learning and keep your network warm: "
-            "ask me about staying current or the job search any time."
-        )
-    titles = {ref.key: ref.title.lower() for ref in kb.topics()}
-    lines = ["Your next steps:"]
-    lines += [
-        f"{n}. {step.title}: {step.text} (ask me about {titles[step.topic]})"
-        for n, step in enumerate(steps, start=1)
-    ]
-    lines.append(f"Source: {steps[0].source}")
-    return "\n".join(lines)
+        dispatcher.utter_message(response="utter_path_complete")
+        return
+    dispatcher.utter_message(
+        response="utter_next_steps",
+        steps=next_steps_list(steps),
+        sources=sources_line(step.source for step in steps),
+    )
 
 
 def profile_slots(profile: dict) -> list[dict[str, Any]]:
@@ -99,12 +87,10 @@ class ActionRecordProgress(Action):
         if recorded:
             events += self._record(dispatcher, store, tracker.sender_id, path, facts, milestones)
         elif not_done_yet:
-            dispatcher.utter_message(text=NOT_DONE_YET)
+            dispatcher.utter_message(response="utter_not_done_yet")
         answered = answer_question(dispatcher, tracker, question, kb) if question.text else []
         if not (recorded or not_done_yet or answered):
-            dispatcher.utter_message(
-                text="Good to hear! Which milestone was that? For example " + EXAMPLES + "."
-            )
+            dispatcher.utter_message(response="utter_which_milestone_done")
         return events + answered
 
     @staticmethod
@@ -112,18 +98,18 @@ class ActionRecordProgress(Action):
         try:
             added = store.save(sender, profile=facts, milestones=milestones)
         except NotSaved:
-            dispatcher.utter_message(text=NOT_SAVED)
+            dispatcher.utter_message(response=NOT_SAVED)
             return []
-        lines = []
         if facts:
-            lines.append("Noted: " + "; ".join(describe_profile(facts)) + ".")
+            dispatcher.utter_message(
+                response="utter_noted", facts="; ".join(describe_profile(facts))
+            )
         if added:
-            lines.append(f"Marked done: {_names(path, added)}.")
+            dispatcher.utter_message(response="utter_marked_done", steps=_names(path, added))
         elif milestones:
-            lines.append(f"Already on your list: {_names(path, milestones)}.")
-        lines.append(progress_line(path, store.completed(sender)))
-        lines.append('Say "what should I do next?" for your next steps.')
-        dispatcher.utter_message(text="\n".join(lines))
+            dispatcher.utter_message(response="utter_already_done", steps=_names(path, milestones))
+        summary = progress(path, store.completed(sender)).summary
+        dispatcher.utter_message(response="utter_progress_so_far", summary=summary)
         return profile_slots(facts)
 
 
@@ -150,22 +136,22 @@ class ActionCorrectProgress(Action):
         path = kb.path()
         milestones = milestones_named(latest_utterance(tracker), kb, {s.key for s in path})
         if not milestones:
-            dispatcher.utter_message(
-                text="Which milestone should I take off your list? For example "
-                '"I don\'t have the CCRP yet".'
-            )
+            dispatcher.utter_message(response="utter_which_milestone_to_undo")
             return []
         try:
             removed = store.mark_not_done(tracker.sender_id, milestones)
         except NotSaved:
-            dispatcher.utter_message(text=NOT_SAVED)
+            dispatcher.utter_message(response=NOT_SAVED)
             return []
-        completed = store.completed(tracker.sender_id)
+        summary = progress(path, store.completed(tracker.sender_id)).summary
         if removed:
-            text = f"Corrected: {_names(path, removed)} is no longer marked done."
+            dispatcher.utter_message(
+                response="utter_corrected", steps=_names(path, removed), summary=summary
+            )
         else:
-            text = f"{_names(path, milestones)} was not marked done, so nothing changed."
-        dispatcher.utter_message(text=f"{text}\n{progress_line(path, completed)}")
+            dispatcher.utter_message(
+                response="utter_was_not_done", steps=_names(path, milestones), summary=summary
+            )
         return []
 
 
@@ -179,12 +165,13 @@ class ActionShowProgress(Action):
         kb, store = default_knowledge_base(), default_progress_store()
         path = kb.path()
         state = progress(path, store.completed(tracker.sender_id))
-        lines = [f"Your progress: {state.summary}."]
-        lines += [f"[x] {step.title}" for step in state.done]
-        lines += [f"[ ] {step.title}" for step in state.to_do]
+        checklist = [f"[x] {step.title}" for step in state.done]
+        checklist += [f"[ ] {step.title}" for step in state.to_do]
+        dispatcher.utter_message(
+            response="utter_show_progress", summary=state.summary, checklist="\n".join(checklist)
+        )
         if not state.done:
-            lines.append(f"Tell me what you have done, for example {EXAMPLES}.")
-        dispatcher.utter_message(text="\n".join(lines))
+            dispatcher.utter_message(response="utter_progress_examples")
         return []
 
 
@@ -196,5 +183,5 @@ class ActionSuggestNextSteps(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
-        dispatcher.utter_message(text=next_steps_text(kb, store.completed(tracker.sender_id)))
+        suggest_next_steps(dispatcher, kb, store.completed(tracker.sender_id))
         return []

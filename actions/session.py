@@ -25,15 +25,17 @@ class ActionSessionStart(Action):
         record = default_progress_store().record(tracker.sender_id)
         if record is not None:
             events += profile_slots(record.profile.known())
-            dispatcher.utter_message(text=welcome_back(record.completed))
+            welcome_back(dispatcher, record.completed)
         events.append(ActionExecuted("action_listen"))
         return events
 
 
-def welcome_back(completed) -> str:
-    path = default_knowledge_base().path()
-    state = progress(path, completed)
-    line = f"Welcome back! You have {state.summary}."
+def welcome_back(dispatcher: CollectingDispatcher, completed) -> None:
+    state = progress(default_knowledge_base().path(), completed)
     if state.to_do:  # the path's order: the same first step next_milestones() gives
-        line += f" Next up: {state.to_do[0].title.lower()}."
-    return line
+        next_step = state.to_do[0].title.lower()
+        dispatcher.utter_message(
+            response="utter_welcome_back", summary=state.summary, next_step=next_step
+        )
+    else:
+        dispatcher.utter_message(response="utter_welcome_back_path_complete", summary=state.summary)

@@ -1,7 +1,7 @@
-"""One action per knowledge-base topic: action_answer_<topic> answers ask_<topic>.
+"""Topic questions: every ask_<topic key> intent is answered by action_answer_topic.
 
-When the question names exactly one thing the topic covers ("is the CCRP worth it?"), the answer is
-about that thing; otherwise it is the topic's overview.
+When the question names exactly one thing the topic covers ("is the CCRP worth it?"), the answer
+is about that thing; otherwise it is the topic's overview.
 """
 
 from __future__ import annotations
@@ -19,17 +19,31 @@ from actions.knowledge_base import default_knowledge_base
 
 logger = logging.getLogger(__name__)
 
+TOPIC_INTENT_PREFIX = "ask_"
 
-class TopicAnswerAction(Action):
-    topic: str = ""
 
+def topic_of_intent(intent: str | None) -> str | None:
+    """The knowledge-base topic an intent asks about (ask_degrees -> degrees), or None: ask_more,
+    ask_about_item and ask_which_of_those are follow-ups, not topics."""
+    topic = (intent or "").removeprefix(TOPIC_INTENT_PREFIX)
+    if topic == intent or not topic:
+        return None
+    return topic if topic in {ref.key for ref in default_knowledge_base().topics()} else None
+
+
+class ActionAnswerTopic(Action):
     def name(self) -> str:
-        return f"action_answer_{self.topic}"
+        return "action_answer_topic"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return answer_topic(dispatcher, tracker, self.topic)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = topic_of_intent(intent)
+        if topic is None:
+            logger.warning("action_answer_topic ran for %r, which asks no topic.", intent)
+            return []
+        return answer_topic(dispatcher, tracker, topic)
 
 
 def answer_topic(
@@ -51,6 +65,9 @@ def answer_topic(
     else:
         path = kb.path() if topic_key == "career_path" else ()
         dispatcher.utter_message(text=replies.topic_answer(topic, path))
+        if topic.items:
+            items = replies.numbered(item.name for item in topic.items)
+            dispatcher.utter_message(response="utter_ask_about_listed", items=items)
     return [
         SlotSet(LAST_TOPIC, topic_key),
         SlotSet(LISTED_ITEMS, [item.name for item in topic.items]),
@@ -58,68 +75,9 @@ def answer_topic(
 
 
 def topic_asked(tracker: Tracker, min_confidence: float = 0.2) -> str | None:
-    """The topic a message also asks about, from NLU's ranking of the ask_<topic> intents. Only
-    knowledge-base topics count: ask_more, ask_about_item and ask_which_of_those are follow-ups."""
-    topics = {ref.key for ref in default_knowledge_base().topics()}
+    """The topic a message also asks about, from NLU's ranking of the ask_<topic> intents."""
     for ranked in tracker.latest_message.get("intent_ranking") or []:
-        name = ranked.get("name") or ""
-        topic = name.removeprefix("ask_")
-        if name != topic and topic in topics and ranked.get("confidence", 0) >= min_confidence:
+        topic = topic_of_intent(ranked.get("name"))
+        if topic and ranked.get("confidence", 0) >= min_confidence:
             return topic
     return None
-
-
-class ActionAnswerRoleOverview(TopicAnswerAction):
-    topic = "role_overview"
-
-
-class ActionAnswerWorkSettings(TopicAnswerAction):
-    topic = "work_settings"
-
-
-class ActionAnswerScheduleTravel(TopicAnswerAction):
-    topic = "schedule_travel"
-
-
-class ActionAnswerDegrees(TopicAnswerAction):
-    topic = "degrees"
-
-
-class ActionAnswerCertifications(TopicAnswerAction):
-    topic = "certifications"
-
-
-class ActionAnswerExperience(TopicAnswerAction):
-    topic = "experience"
-
-
-class ActionAnswerSkills(TopicAnswerAction):
-    topic = "skills"
-
-
-class ActionAnswerCompliance(TopicAnswerAction):
-    topic = "compliance"
-
-
-class ActionAnswerNetworking(TopicAnswerAction):
-    topic = "networking"
-
-
-class ActionAnswerLeadership(TopicAnswerAction):
-    topic = "leadership"
-
-
-class ActionAnswerStayingCurrent(TopicAnswerAction):
-    topic = "staying_current"
-
-
-class ActionAnswerPersonalBrand(TopicAnswerAction):
-    topic = "personal_brand"
-
-
-class ActionAnswerJobSearch(TopicAnswerAction):
-    topic = "job_search"
-
-
-class ActionAnswerCareerPath(TopicAnswerAction):
-    topic = "career_path"

@@ -4,13 +4,14 @@ import pytest
 from rasa_sdk.events import FollowupAction
 
 from actions.my_data import (
+    ASK_DELETE,
+    ASK_RESET,
     ERASE_CONVERSATION,
-    ActionAskDeleteData,
     ActionExportMyData,
     ActionHandleConfirmation,
 )
 from actions.progress import NOT_SAVED
-from tests.support import refuse_writes, reply_text
+from tests.support import RESPONSES, refuse_writes, reply_text, responses_sent
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
 pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
@@ -36,16 +37,17 @@ def ana(store):
     return store
 
 
-async def test_delete_asks_first_with_yes_and_no(dispatcher, tracker):
-    await ActionAskDeleteData().run(dispatcher, tracker("delete my data"), {})
-    assert "cannot be undone" in reply_text(dispatcher)
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+@pytest.mark.parametrize("question", [ASK_DELETE, ASK_RESET])
+def test_each_destructive_request_is_asked_with_yes_and_no(question):
+    [asked] = RESPONSES[question]
+    assert asked["text"].endswith("Are you sure?")
+    assert [button["payload"] for button in asked["buttons"]] == ["/affirm", "/deny"]
 
 
 async def test_yes_after_the_question_erases_profile_progress_and_conversation(
     ana, dispatcher, tracker
 ):
-    message = tracker("yes", intent="affirm", events=after_question("action_ask_delete_data"))
+    message = tracker("yes", intent="affirm", events=after_question(ASK_DELETE))
     events = await ActionHandleConfirmation().run(dispatcher, message, {})
     assert ana.record("learner-1") is None
     assert events == [FollowupAction(ERASE_CONVERSATION)]
@@ -56,14 +58,14 @@ async def test_a_deletion_the_database_refuses_keeps_the_conversation_too(
     ana, learner_db_url, dispatcher, tracker
 ):
     refuse_writes(learner_db_url, "DELETE", "learners")  # after the milestones' rows went
-    message = tracker("yes", intent="affirm", events=after_question("action_ask_delete_data"))
+    message = tracker("yes", intent="affirm", events=after_question(ASK_DELETE))
     assert await ActionHandleConfirmation().run(dispatcher, message, {}) == []  # no erasing
-    assert reply_text(dispatcher) == NOT_SAVED
+    assert responses_sent(dispatcher) == [NOT_SAVED]
     assert ana.completed("learner-1") == {"degree", "leadership"}
 
 
 async def test_no_after_the_question_keeps_everything(ana, dispatcher, tracker):
-    message = tracker("no", intent="deny", events=after_question("action_ask_delete_data"))
+    message = tracker("no", intent="deny", events=after_question(ASK_DELETE))
     assert await ActionHandleConfirmation().run(dispatcher, message, {}) == []
     assert ana.completed("learner-1") == {"degree", "leadership"}
     assert "nothing was changed" in reply_text(dispatcher)
@@ -78,7 +80,7 @@ async def test_a_yes_that_answers_no_question_changes_nothing(previous, ana, dis
 
 
 async def test_confirmed_reset_clears_progress_but_keeps_the_profile(ana, dispatcher, tracker):
-    message = tracker("yes", intent="affirm", events=after_question("action_ask_reset_progress"))
+    message = tracker("yes", intent="affirm", events=after_question(ASK_RESET))
     await ActionHandleConfirmation().run(dispatcher, message, {})
     assert ana.completed("learner-1") == set()
     assert ana.record("learner-1").profile.current_role == "nurse"

@@ -9,7 +9,7 @@ from actions.progress import (
     ActionShowProgress,
     ActionSuggestNextSteps,
 )
-from tests.support import refuse_writes, reply_text, slot_events
+from tests.support import refuse_writes, reply_text, responses_sent, slot_events
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
 pytestmark = pytest.mark.usefixtures("kb_url", "learner_db_url")
@@ -69,7 +69,7 @@ async def test_a_report_that_cannot_be_saved_says_so_and_stores_none_of_it(
     refuse_writes(learner_db_url, "INSERT", "learner_milestones")
     message = tracker("I'm a nurse with a BSN", entities=[entity("job_title", "nurse")])
     assert await ActionRecordProgress().run(dispatcher, message, {}) == []
-    assert reply_text(dispatcher) == NOT_SAVED
+    assert responses_sent(dispatcher) == [NOT_SAVED]
     assert store.record("learner-1") is None
 
 
@@ -79,7 +79,7 @@ async def test_a_correction_that_cannot_be_saved_says_so(
     store.mark_done("learner-1", ["certification"])
     refuse_writes(learner_db_url, "DELETE", "learner_milestones")
     await ActionCorrectProgress().run(dispatcher, tracker("actually I don't have the CCRP yet"), {})
-    assert reply_text(dispatcher) == NOT_SAVED
+    assert responses_sent(dispatcher) == [NOT_SAVED]
     assert store.completed("learner-1") == {"certification"}
 
 
@@ -151,8 +151,9 @@ async def test_a_statement_with_a_question_is_recorded_and_answered(store, dispa
     ]
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.completed("learner-1") == {"degree"}
-    assert "Noted: Education: bachelor's degree (nursing)" in dispatcher.messages[0]["text"]
-    assert dispatcher.messages[1]["text"].startswith("Certifications")
+    text = reply_text(dispatcher)
+    assert text.startswith("Noted: Education: bachelor's degree (nursing)")
+    assert "\nCertifications\n" in text
     assert slot_events(events)["last_topic"] == "certifications"
 
 
@@ -171,8 +172,9 @@ async def test_a_follow_up_intent_is_not_taken_for_a_topic(follow_up, store, dis
     )
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.record("learner-1").profile.current_role == "nurse"
-    assert dispatcher.messages[0]["text"].startswith("Noted: Current role: nurse.")
-    assert dispatcher.messages[1]["text"].startswith("Certifications")
+    text = reply_text(dispatcher)
+    assert text.startswith("Noted: Current role: nurse.")
+    assert "\nCertifications\n" in text
     assert slot_events(events)["last_topic"] == "certifications"
 
 
@@ -184,4 +186,5 @@ async def test_only_a_follow_up_intent_ranked_answers_no_topic(store, dispatcher
     )
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.record("learner-1").profile.current_role == "nurse"
-    assert len(dispatcher.messages) == 1 and "last_topic" not in slot_events(events)
+    assert responses_sent(dispatcher) == ["utter_noted", "utter_progress_so_far"]
+    assert "last_topic" not in slot_events(events)
