@@ -126,7 +126,7 @@ def cluster_settings(layout: Layout) -> dict[str, str]:
         "KNOWLEDGE_DB_URL": database,
         "SLACK_DELIVERIES_DB_URL": database,
         "LOCK_STORE_URL": f"redis://:{redis_password}@127.0.0.1:{layout.redis_port}/0",
-        "RASA_API_TOKEN": secrets.token_urlsafe(24),  # Rasa's HTTP API on each replica
+        "RASA_API_TOKEN": secrets.token_hex(24),  # Rasa's HTTP API on each replica
     }
     layout.state_dir.mkdir(parents=True, exist_ok=True)
     layout.secrets_file.touch(mode=0o600)

@@ -157,7 +157,7 @@ def running_assistant(
     work_dir = Path(work_dir or PROJECT_ROOT / "logs")
     work_dir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
-    token = secrets.token_urlsafe(16)
+    token = secrets.token_hex(16)
     endpoints = write_endpoints(work_dir / "endpoints.yml", f"http://127.0.0.1:{actions_port}")
     # Everything this assistant stores lives in work_dir: start it again on the same work_dir
     # and it remembers; a new work_dir is a fresh install. (env may point them elsewhere.)
