@@ -2,6 +2,9 @@
 
 Rasa imports this package for the tracker store, the lock store, the featurizer and the channels,
 so whatever `rasa` command runs this project (run, shell, test) gets the fixes installed here.
+The first two replace Rasa methods (Rasa has no hook for them) through addons/rasa_patches.py,
+which refuses to start (IncompatibleRasa) if the installed Rasa is not the version they were
+written for.
 """
 
 from addons import action_response_check, action_server_guard, warm_up
