@@ -57,7 +57,11 @@ def model_dir() -> Path:
 def load_bert(folder: Path):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import TFBertModel
+    from transformers.utils import logging as transformers_logging
 
+    # Loading prints notices meant for fine-tuning BERT's own heads ("All the layers of
+    # TFBertModel were initialized...") on every start, in front of `rasa shell`'s prompt.
+    transformers_logging.set_verbosity_error()
     return TFBertModel.from_pretrained(folder)
 
 
