@@ -217,8 +217,8 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     def warm_up(self) -> None:
         """Encode one sentence, so that the first learner after a start is not the one kept
-        waiting while TensorFlow builds the encoder's graph (the first message took 16 s on a
-        busy 2-core machine, about 4 s idle; 0.6 s with this). Rasa loads every component of
+        waiting while TensorFlow builds the encoder's graph (a server's first message took 16 s
+        without this, 0.6 s with it, on a busy 2-core machine). Rasa loads every component of
         the model before it handles any message, whichever command loads it (run, shell, test,
         the Docker image; in each Sanic worker)."""
         self.encoder.encode(["hello"])
