@@ -4,7 +4,9 @@ Rasa 3.6's RemoteAction calls `jsonschema.validate(result, schema)` for every re
 server, and that call first validates the schema itself against the JSON Schema metaschema. On
 this machine that is about 20 ms of CPU per custom action, the largest single cost of a message
 in the Rasa server's profile (py-spy, README "Speed"). The reply is still checked in full; only
-the schema's own check is done once.
+the schema's own check is done once. Rasa has no hook for this, so `install()` replaces
+`RemoteAction._validate_action_result` (through addons/rasa_patches.py, which checks it against
+the installed Rasa first).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import jsonschema
 from rasa.core.actions.action import RemoteAction
 
-_rasa_validate = RemoteAction._validate_action_result
+from addons import rasa_patches
 
 
 @cache
@@ -26,11 +28,23 @@ def _validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
-def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+def validate_with_compiled_schema(self: RemoteAction, result: dict[str, Any]) -> bool:
     if _validator().is_valid(result):
         return True
-    return _rasa_validate(self, result)  # raises with Rasa's own explanation
+    # raises with Rasa's own explanation
+    return rasa_patches.original(RemoteAction, "_validate_action_result")(self, result)
+
+
+PATCHES = [
+    rasa_patches.Patch(
+        RemoteAction,
+        "_validate_action_result",
+        validate_with_compiled_schema,
+        written_for="3.6.21",
+        signature="(self, result: Dict[str, Any]) -> bool",
+    )
+]
 
 
 def install() -> None:
-    RemoteAction._validate_action_result = _validate_action_result
+    rasa_patches.install(PATCHES)

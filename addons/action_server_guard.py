@@ -5,8 +5,9 @@ Rasa 3.6 waits up to 5 minutes for the action server (`DEFAULT_REQUEST_TIMEOUT`,
 `MessageProcessor._run_action` logs the error and carries on with no reply: the learner hears
 nothing. Rasa offers no hook for either, so `install()` wraps `RemoteAction.run` (every custom
 action, form validation and `action_ask_*` goes through it) and `MessageProcessor.handle_message`
-(to know which message a call is for). addons/__init__.py installs it whenever Rasa loads this
-project's addons.
+(to know which message a call is for), through addons/rasa_patches.py, which checks each against
+the installed Rasa first. addons/__init__.py installs them whenever Rasa loads this project's
+addons.
 
 A failed call still fails as Rasa expects (it raises), so the conversation's state stays as Rasa
 leaves it after an action error; a form, for one, carries on at the same question. Once the
@@ -19,18 +20,23 @@ between messages: the next one tries the action server again.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-logger = logging.getLogger(__name__)
+from addons import rasa_patches
 
 UNAVAILABLE_REPLY = (
     "Sorry, I can't do that right now: part of me is temporarily unavailable. "
@@ -66,41 +72,81 @@ def one_message() -> Iterator[None]:
         _failed_in_this_message.reset(token)
 
 
+async def handle_one_message(
+    self: MessageProcessor, message: UserMessage
+) -> list[dict[str, Any]] | None:
+    """Rasa's handle_message, with the actions it runs knowing they serve one message."""
+    with one_message():
+        return await rasa_patches.original(MessageProcessor, "handle_message")(self, message)
+
+
+def listen_once_told(self: MessageProcessor, tracker: DialogueStateTracker) -> PolicyPrediction:
+    """Rasa's prediction, or listening once an action failed for this message."""
+    if _failures()[0]:
+        return PolicyPrediction.for_action_name(self.domain, ACTION_LISTEN_NAME, "guard")
+    return rasa_patches.original(MessageProcessor, "_predict_next_with_tracker")(self, tracker)
+
+
+async def run_or_tell_the_learner(
+    self: RemoteAction,
+    output_channel: OutputChannel,
+    nlg: NaturalLanguageGenerator,
+    tracker: DialogueStateTracker,
+    domain: Domain,
+) -> list[Event]:
+    """Rasa's RemoteAction.run within ACTION_TIMEOUT_SECONDS; if it fails, the learner is sent
+    UNAVAILABLE_REPLY (once per message) and it raises, as Rasa's does."""
+    failed = _failures()
+    if failed[0]:
+        raise ActionServerUnavailable(f"'{self.name()}' not tried: failed for this message")
+    rasa_run = rasa_patches.original(RemoteAction, "run")
+    try:
+        return await asyncio.wait_for(
+            rasa_run(self, output_channel, nlg, tracker, domain), ACTION_TIMEOUT_SECONDS
+        )
+    except ActionExecutionRejection:
+        raise  # the action's own "not me" (e.g. a form's): Rasa handles it
+    except (RasaException, asyncio.TimeoutError) as error:
+        # Refused, unreachable, timed out, or the action failed (HTTP 5xx).
+        failed[0] = True
+        await output_channel.send_response(tracker.sender_id, {"text": UNAVAILABLE_REPLY})
+        raise ActionServerUnavailable(f"'{self.name()}' failed: {error!r}") from error
+
+
+PATCHES = [
+    rasa_patches.Patch(
+        RemoteAction,
+        "run",
+        run_or_tell_the_learner,
+        written_for="3.6.21",
+        signature=(
+            "(self, output_channel: 'OutputChannel', nlg: 'NaturalLanguageGenerator', "
+            "tracker: 'DialogueStateTracker', domain: 'Domain') "
+            "-> List[rasa.shared.core.events.Event]"
+        ),
+    ),
+    rasa_patches.Patch(
+        MessageProcessor,
+        "handle_message",
+        handle_one_message,
+        written_for="3.6.21",
+        signature=(
+            "(self, message: rasa.core.channels.channel.UserMessage) "
+            "-> Optional[List[Dict[str, Any]]]"
+        ),
+    ),
+    rasa_patches.Patch(
+        MessageProcessor,
+        "_predict_next_with_tracker",
+        listen_once_told,
+        written_for="3.6.21",
+        signature=(
+            "(self, tracker: rasa.shared.core.trackers.DialogueStateTracker) "
+            "-> rasa.core.policies.policy.PolicyPrediction"
+        ),
+    ),
+]
+
+
 def install() -> None:
-    """Wrap RemoteAction.run and MessageProcessor's handle_message and _predict_next_with_tracker
-    (idempotent)."""
-    if getattr(RemoteAction.run, "guarded", False):
-        return
-    unguarded_run = RemoteAction.run
-    unguarded_handle_message = MessageProcessor.handle_message
-    unguarded_predict = MessageProcessor._predict_next_with_tracker
-
-    async def handle_message(self, message):
-        with one_message():
-            return await unguarded_handle_message(self, message)
-
-    def predict_next_with_tracker(self, tracker):
-        if _failures()[0]:
-            return PolicyPrediction.for_action_name(self.domain, ACTION_LISTEN_NAME, "guard")
-        return unguarded_predict(self, tracker)
-
-    async def run(self, output_channel, nlg, tracker, domain):
-        failed = _failures()
-        if failed[0]:
-            raise ActionServerUnavailable(f"'{self.name()}' not tried: failed for this message")
-        try:
-            return await asyncio.wait_for(
-                unguarded_run(self, output_channel, nlg, tracker, domain), ACTION_TIMEOUT_SECONDS
-            )
-        except ActionExecutionRejection:
-            raise  # the action's own "not me" (e.g. a form's): Rasa handles it
-        except (RasaException, asyncio.TimeoutError) as error:
-            # Refused, unreachable, timed out, or the action failed (HTTP 5xx).
-            failed[0] = True
-            await output_channel.send_response(tracker.sender_id, {"text": UNAVAILABLE_REPLY})
-            raise ActionServerUnavailable(f"'{self.name()}' failed: {error!r}") from error
-
-    run.guarded = True
-    RemoteAction.run = run
-    MessageProcessor.handle_message = handle_message
-    MessageProcessor._predict_next_with_tracker = predict_next_with_tracker
+    rasa_patches.install(PATCHES)

@@ -57,7 +57,11 @@ def model_dir() -> Path:
 def load_bert(folder: Path):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import TFBertModel
+    from transformers.utils import logging as transformers_logging
 
+    # Loading prints notices meant for fine-tuning BERT's own heads ("All the layers of
+    # TFBertModel were initialized...") on every start, in front of `rasa shell`'s prompt.
+    transformers_logging.set_verbosity_error()
     return TFBertModel.from_pretrained(folder)
 
 
@@ -207,7 +211,17 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
                     encoder = SentenceEncoder(config["max_length"], weights=folder / WEIGHTS)
         except ValueError:  # nothing was persisted: the package's weights
             pass
-        return cls(config, execution_context.node_name, model_storage, resource, encoder)
+        featurizer = cls(config, execution_context.node_name, model_storage, resource, encoder)
+        featurizer.warm_up()
+        return featurizer
+
+    def warm_up(self) -> None:
+        """Encode one sentence, so that the first learner after a start is not the one kept
+        waiting while TensorFlow builds the encoder's graph (a server's first message took 16 s
+        without this, 0.6 s with it, on a busy 2-core machine). Rasa loads every component of
+        the model before it handles any message, whichever command loads it (run, shell, test,
+        the Docker image; in each Sanic worker)."""
+        self.encoder.encode(["hello"])
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

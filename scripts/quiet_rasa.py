@@ -20,7 +20,9 @@ import matplotlib.fontconfig_pattern  # noqa: E402, F401
 import packaging.requirements  # noqa: E402, F401
 from rasa.__main__ import main  # noqa: E402  (after the filter, or its imports warn)
 
-import addons  # noqa: E402, F401  (installs this project's fixes to Rasa: addons/__init__.py)
+# Installs this project's fixes to Rasa (addons/__init__.py), checked against the installed Rasa
+# here, at once, rather than when Rasa creates the tracker store (plain `rasa` gets them there).
+import addons  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.argv[0] = "rasa"

@@ -14,6 +14,9 @@ model=models/coach.tar.gz
 actions_port=5055  # endpoints.yml points Rasa here
 mkdir -p logs var
 export PYTHONPATH=$PWD  # the Rasa server loads addons/tracker_store.py
+# TensorFlow's C++ start-up notices (CUDA, CPU features) are not for learners; the Makefile sets
+# this too, and this script is also run directly.
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 
 healthy() { curl -fsS "http://localhost:$actions_port/health" >/dev/null 2>&1; }
 

@@ -1,5 +1,8 @@
 """The Rasa server's guard around the action server: a friendly reply within seconds when the
-action server refuses, hangs or fails; Rasa's own behaviour when it answers."""
+action server refuses, hangs or fails; Rasa's own behaviour when it answers.
+
+The replaced RemoteAction.run is compared with Rasa's own (addons/rasa_patches.py keeps it) on
+the same calls to a local stand-in for the action server."""
 
 import socket
 import time
@@ -7,17 +10,17 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import pytest
-from aiohttp import web
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from addons import action_server_guard
+import addons  # noqa: F401  (installs the guard, as the Rasa server's first addon import does)
 from addons.action_server_guard import (
     ACTION_TIMEOUT_SECONDS,
     UNAVAILABLE_REPLY,
@@ -26,17 +29,7 @@ from addons.action_server_guard import (
 )
 from common.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from scripts.local_servers import free_port
-
-
-@pytest.fixture(autouse=True)
-def guarded(monkeypatch):
-    # Rasa's own methods are put back after each test.
-    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
-    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
-    monkeypatch.setattr(
-        MessageProcessor, "_predict_next_with_tracker", MessageProcessor._predict_next_with_tracker
-    )
-    action_server_guard.install()
+from tests.rasa_support import action_server_stand_in, rasa_without_addons
 
 
 @pytest.fixture
@@ -57,26 +50,15 @@ async def run_action(url: str, channel: CollectingOutputChannel) -> list:
     return await action.run(channel, nlg, tracker, Domain.empty())
 
 
-@asynccontextmanager
-async def action_server(status: int, body: dict):
+def action_server(status: int, body: dict):
     """A stand-in action server answering every call with `status` and `body`; yields its URL
     and the list of calls it received."""
-    calls = []
+    return action_server_stand_in(lambda _call: body, status)
 
-    async def webhook(request):
-        calls.append(await request.json())
-        return web.json_response(body, status=status)
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhook", calls
-    finally:
-        await runner.cleanup()
+def described(events: list) -> list[dict]:
+    """Events as Rasa serialises them, less the time they were made at."""
+    return [{k: v for k, v in event.as_dict().items() if k != "timestamp"} for event in events]
 
 
 async def test_an_action_server_that_is_not_running_gets_a_friendly_reply(channel):
@@ -135,19 +117,58 @@ async def test_once_the_learner_is_told_the_bot_listens(channel):
     assert prediction.max_confidence == 1.0
 
 
-async def test_replies_and_rejections_pass_through_unchanged(channel):
-    answer = {"events": [], "responses": [{"text": "Your progress"}]}
-    async with action_server(200, answer) as (url, _):
-        with one_message():
-            events = await run_action(url, channel)
-    assert [e.text for e in events if isinstance(e, BotUttered)] == ["Your progress"]
-    assert sent(channel) == []  # Rasa sends an action's replies after it ran
+# Side by side with Rasa's own RemoteAction.run, on the same action server.
 
+ANSWER = {
+    "events": [{"event": "slot", "name": "target_role", "value": "cpm"}],
+    "responses": [{"text": "Your progress", "buttons": [{"title": "More", "payload": "/more"}]}],
+}
+
+
+async def test_an_answer_gives_the_events_and_messages_rasa_gives():
+    rasa_channel, guarded_channel = CollectingOutputChannel(), CollectingOutputChannel()
+    async with action_server(200, ANSWER) as (url, calls):
+        with rasa_without_addons():
+            by_rasa = await run_action(url, rasa_channel)
+        with one_message():
+            guarded = await run_action(url, guarded_channel)
+    assert len(calls) == 2
+    assert [type(event).__name__ for event in by_rasa] == ["BotUttered", "SlotSet"]
+    assert described(guarded) == described(by_rasa)
+    # Rasa sends an action's replies after it ran, from the BotUttered events.
+    assert guarded_channel.messages == rasa_channel.messages == []
+
+
+async def test_a_rejection_is_raised_as_rasa_raises_it(channel):
     rejection = {"action_name": "validate_onboarding_form", "error": "not this one"}
     async with action_server(400, rejection) as (url, _):
+        with rasa_without_addons(), pytest.raises(ActionExecutionRejection):
+            await run_action(url, channel)
         with one_message(), pytest.raises(ActionExecutionRejection):
             await run_action(url, channel)
     assert sent(channel) == []
+
+
+@asynccontextmanager
+async def failing_action_server(failure: str):
+    """The URL of an action server that is not running, or that fails with HTTP 500."""
+    if failure == "not running":
+        yield f"http://127.0.0.1:{free_port()}/webhook"
+    else:
+        async with action_server(500, {"error": "database is locked"}) as (url, _):
+            yield url
+
+
+@pytest.mark.parametrize("failure", ["not running", "HTTP 500"])
+async def test_a_failure_raises_as_in_rasa_and_the_learner_is_told(failure):
+    rasa_channel, guarded_channel = CollectingOutputChannel(), CollectingOutputChannel()
+    async with failing_action_server(failure) as url:
+        with rasa_without_addons(), pytest.raises(RasaException):
+            await run_action(url, rasa_channel)
+        with one_message(), pytest.raises(RasaException):
+            await run_action(url, guarded_channel)
+    assert sent(rasa_channel) == []
+    assert sent(guarded_channel) == [UNAVAILABLE_REPLY]
 
 
 def test_a_learner_hears_back_within_3_seconds_and_a_lock_wait_ends_before_rasa_gives_up():

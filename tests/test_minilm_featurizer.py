@@ -119,3 +119,19 @@ def test_without_fine_tuning_nothing_is_stored_and_the_shared_encoder_is_used(tm
     config = MiniLMSentenceFeaturizer.get_default_config()
     examples = [Message(data={"text": "hi", "intent": "greet"})]
     assert train_then_load(config, tmp_path, examples).encoder is encoder
+
+
+def test_loading_the_model_builds_the_encoders_graph_before_any_message(tmp_path):
+    """Rasa loads every component before it handles a message, whichever command loads the
+    model, so the first learner after a start does not wait while TensorFlow builds it."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    # An encoder of its own (the shared one is cached per max_length), so no other test used it.
+    config = {**MiniLMSentenceFeaturizer.get_default_config(), "max_length": 48}
+    context = ExecutionContext(GraphSchema({}), node_name="minilm")
+    featurizer = MiniLMSentenceFeaturizer.load(
+        config, LocalModelStorage(tmp_path), Resource("minilm"), context
+    )
+    assert featurizer.encoder._encode.experimental_get_tracing_count() == 1
