@@ -24,7 +24,6 @@ import json
 import random
 import re
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from addons.input_guard import EMPTY, NOT_TEXT, TOO_LONG
+from tests.support import new_sender
 
 pytestmark = pytest.mark.integration
 
@@ -721,7 +721,7 @@ def test_nobody_new_is_stored_but_the_fuzzing_senders(fuzz):
 
 def test_the_servers_still_answer_normally_and_logged_no_errors(fuzz, assistant):
     assert not fuzz.log_errors, "\n".join(fuzz.log_errors[:10])
-    reply = assistant.say(f"after-fuzz-{uuid.uuid4().hex[:8]}", QUESTION)
+    reply = assistant.say(new_sender("after-fuzz"), QUESTION)
     assert reply and reply[0]["text"].startswith("Certifications")
     assert requests.get(f"{assistant.action_server_url}/health", timeout=10).ok
 
