@@ -1,7 +1,9 @@
 """Faults end to end: the action server stopped, hung or killed, and the learner database locked.
 
 These tests stop, pause and kill servers, so they run their own pair (own work dir), not the
-shared `assistant`.
+shared `assistant`. How soon the learner hears back is the guard's timeout, specified in
+tests/test_action_server_guard.py; here the REST request's own timeout (30 s, where Rasa alone
+would wait 5 minutes) only keeps a missing guard from hanging the run.
 """
 
 import signal
@@ -28,7 +30,6 @@ from tests.support import (
 
 pytestmark = [pytest.mark.integration, needs_model]
 
-REPLY_WITHIN = 3.0  # seconds: the learner hears back at least this fast, whatever is down
 MILESTONES = [step["key"] for step in PATH_STEPS]
 
 
@@ -49,12 +50,6 @@ def learner(servers) -> str:
     name = new_sender()
     servers.say(name, "hi")  # a conversation already under way
     return name
-
-
-def timed_say(servers: RunningAssistant, sender: str, message: str) -> tuple[str, float]:
-    started = time.monotonic()
-    reply = text_of(servers.say(sender, message))
-    return reply, time.monotonic() - started
 
 
 def stored(work_dir: Path, sender: str) -> set[str]:
@@ -93,16 +88,12 @@ def write_locked(database: Path, at_most: float) -> Iterator[None]:
         holder.close()
 
 
-def test_a_stopped_action_server_gets_a_friendly_reply_in_time_then_recovers(
-    servers, learner, work_dir
-):
+def test_a_stopped_action_server_gets_a_friendly_reply_then_recovers(servers, learner, work_dir):
     newcomer = new_sender("newcomer")  # whose first message meets the outage
     servers.signal_action_server(signal.SIGKILL)
     try:
         for sender in (learner, newcomer):
-            reply, took = timed_say(servers, sender, "I passed the CCRP")
-            assert reply == UNAVAILABLE_REPLY
-            assert took < REPLY_WITHIN
+            assert text_of(servers.say(sender, "I passed the CCRP")) == UNAVAILABLE_REPLY
     finally:
         servers.start_action_server()
 
@@ -114,7 +105,7 @@ def test_a_stopped_action_server_gets_a_friendly_reply_in_time_then_recovers(
         assert stored(work_dir, sender) == {"certification"}
 
 
-def test_a_hung_action_server_gets_a_friendly_reply_in_time_then_recovers(servers, learner):
+def test_a_hung_action_server_gets_a_friendly_reply_then_recovers(servers, learner):
     newcomer = new_sender("newcomer")  # two actions: the session's start, the answer
     assert "Which role" in text_of(servers.say(learner, "set up my profile"))
     servers.signal_action_server(signal.SIGSTOP)
@@ -124,9 +115,7 @@ def test_a_hung_action_server_gets_a_friendly_reply_in_time_then_recovers(server
             (learner, "show my progress"),
             (newcomer, "show my progress"),
         ]:
-            reply, took = timed_say(servers, sender, message)
-            assert reply == UNAVAILABLE_REPLY
-            assert took < REPLY_WITHIN
+            assert text_of(servers.say(sender, message)) == UNAVAILABLE_REPLY
     finally:
         servers.signal_action_server(signal.SIGCONT)
 
@@ -137,10 +126,10 @@ def test_a_hung_action_server_gets_a_friendly_reply_in_time_then_recovers(server
 
 
 def test_a_report_waits_for_a_locked_learner_database(servers, learner, work_dir):
+    # The lock is held when the report arrives: the write can only happen once it is released.
     with write_locked(work_dir / "learners.db", at_most=2.0):
-        reply, took = timed_say(servers, learner, "I passed the CCRP")
+        reply = text_of(servers.say(learner, "I passed the CCRP"))
     assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
-    assert took > 1.5  # it waited for the lock: the write could not go first
     assert stored(work_dir, learner) == {"certification"}
 
 
@@ -149,9 +138,8 @@ def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
 ):
     statement = "I'm a nurse with a BSN"  # a profile and a milestone: one transaction
     with write_locked(work_dir / "learners.db", at_most=10):
-        reply, took = timed_say(servers, learner, statement)
-    assert reply == NOT_SAVED
-    assert took < REPLY_WITHIN
+        reply = text_of(servers.say(learner, statement))
+    assert reply == NOT_SAVED  # the action's own answer: it gave up waiting before the guard did
     assert profile_row(work_dir, learner) is None
     assert stored(work_dir, learner) == set()
 
