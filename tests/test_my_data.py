@@ -105,4 +105,3 @@ async def test_erasing_the_conversation_resets_and_restarts_it(dispatcher, track
 
     events = await ActionEraseConversation().run(dispatcher, tracker(""), {})
     assert events == [AllSlotsReset(), Restarted()]
-    assert ActionEraseConversation().name() == ERASE_CONVERSATION

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rasa_sdk.executor import ActionExecutor
 
 from common.settings import PROJECT_ROOT
 
@@ -25,6 +26,14 @@ def run_rasa(*args: str, log: Path) -> subprocess.CompletedProcess:
 def test_training_data_and_domain_validate_without_warnings(tmp_path):
     result = run_rasa("data", "validate", "--fail-on-warnings", log=tmp_path / "validate.log")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+def test_every_action_the_domain_names_is_served_by_the_action_server(domain):
+    """`rasa data validate` checks the domain against the stories, not against the action
+    server: an action missing there would only fail when a learner's turn calls it."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(domain["actions"]) - set(executor.actions) == set()
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")

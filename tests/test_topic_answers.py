@@ -19,11 +19,6 @@ def test_there_is_one_action_per_knowledge_base_topic():
     assert set(TOPIC_ACTIONS) == topics
 
 
-def test_action_names_follow_the_class_names():
-    assert topic_answers.ActionAnswerCertifications().name() == "action_answer_certifications"
-    assert topic_answers.ActionAnswerCareerPath().name() == "action_answer_career_path"
-
-
 @pytest.mark.parametrize("topic", sorted(TOPIC_ACTIONS))
 async def test_each_topic_answer_comes_from_the_knowledge_base(topic, kb, dispatcher, tracker):
     events = await TOPIC_ACTIONS[topic]().run(dispatcher, tracker("tell me"), {})
