@@ -14,8 +14,8 @@ from actions.knowledge_base import default_knowledge_base
 from actions.passage_search import Hit, default_passage_search
 
 # BM25 score above which the closest passage is offered as the answer. Measured on the held-out
-# questions (scripts/evaluate.py, "passage search"): above it, most top passages are on the
-# right topic; below it, a clarifying question serves the learner better.
+# questions (scripts/evaluate_passage_search.py): above it, most top passages are on the right
+# topic; below it, a clarifying question serves the learner better.
 PASSAGE_MIN_SCORE = 7.0
 
 ROLES = "Clinical Operations Manager and Clinical Program Manager roles"

@@ -2,9 +2,8 @@
 
 A passage is one sourced sentence of the knowledge base: a topic's summary or fact, an item's
 description, a step of the career path. The search is lexical (BM25 over word stems, with the
-topic's title and the item's names added to each passage's words). `scripts/evaluate.py` also
-measures a semantic variant over MiniLM sentence vectors; see the README's figures for why the
-lexical one is used.
+topic's title and the item's names added to each passage's words).
+scripts/evaluate_passage_search.py measures it on the held-out questions.
 """
 
 from __future__ import annotations
