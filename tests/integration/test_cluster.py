@@ -29,7 +29,7 @@ from common.db import engine_for
 from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, rasa_env
-from tests.integration.test_widget_channel import WidgetClient
+from tests.integration.widget_client import WidgetClient
 from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
 
 pytestmark = [pytest.mark.integration, needs_model]
