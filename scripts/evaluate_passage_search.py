@@ -19,7 +19,6 @@ import sys
 import time
 from dataclasses import dataclass
 
-from actions.guidance import PASSAGE_MIN_SCORE
 from actions.knowledge_base import default_knowledge_base
 from scripts.evaluate_heldout import HELDOUT_DIR, load_questions
 
@@ -54,7 +53,9 @@ def main() -> int:
     started = time.perf_counter()
     from actions.passage_search import LexicalPassageSearch, passages_of
 
-    imported = time.perf_counter() - started
+    imported = time.perf_counter() - started  # first: nothing above imports it
+    from actions.guidance import PASSAGE_MIN_SCORE
+
     passages = passages_of(default_knowledge_base())
     started = time.perf_counter()
     search = LexicalPassageSearch(passages)
