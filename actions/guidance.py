@@ -16,7 +16,7 @@ from actions.passage_search import Hit, default_passage_search
 # BM25 score from which the closest passage is offered as the answer: the lowest at which 85% of
 # the passages offered for the held-out questions are on the question's topic, measured by
 # scripts/evaluate_passage_search.py. Below it, a clarifying question serves the learner better.
-PASSAGE_MIN_SCORE = 3.6
+PASSAGE_MIN_SCORE = 7.9
 
 ROLES = "Clinical Operations Manager and Clinical Program Manager roles"
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import bm25s
-import numpy as np
 import spacy_lookups_data
 
 from actions.kb_loader import built_hash
@@ -65,22 +65,32 @@ class Hit:
 
 
 class LexicalPassageSearch:
-    """Okapi BM25 over lemmas (bm25s, Lucene's variant)."""
+    """Okapi BM25 over lemmas."""
 
     def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.75) -> None:
         self.passages = list(passages)
-        self.index = bm25s.BM25(k1=k1, b=b)
-        documents = [words(f"{p.label} {p.text}") for p in self.passages]
-        self.index.index(documents, show_progress=False)
+        self.k1, self.b = k1, b
+        self.documents = [Counter(words(f"{p.label} {p.text}")) for p in self.passages]
+        self.lengths = [sum(d.values()) for d in self.documents]
+        self.average_length = sum(self.lengths) / max(1, len(self.lengths))
+        frequency = Counter(word for document in self.documents for word in document)
+        n = len(self.documents)
+        self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in frequency.items()}
 
     def search(self, question: str, limit: int = 3) -> list[Hit]:
-        # Each word counts once, however often the question repeats it.
-        known = self.index.get_tokens_ids(list(dict.fromkeys(words(question))))
-        if not known:
-            return []
-        scores = self.index.get_scores(known)
-        best = np.argsort(-scores, kind="stable")[:limit]  # ties keep the passages' order
-        return [Hit(self.passages[i], float(scores[i])) for i in best if scores[i] > 0]
+        query = set(words(question))
+        hits = []
+        for passage, document, length in zip(
+            self.passages, self.documents, self.lengths, strict=True
+        ):
+            score = 0.0
+            for word in query & document.keys():
+                tf = document[word]
+                norm = tf + self.k1 * (1 - self.b + self.b * length / self.average_length)
+                score += self.idf[word] * tf * (self.k1 + 1) / norm
+            if score > 0:
+                hits.append(Hit(passage, score))
+        return sorted(hits, key=lambda hit: hit.score, reverse=True)[:limit]
 
 
 def passages_of(kb: KnowledgeBase) -> list[Passage]:

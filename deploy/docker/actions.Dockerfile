@@ -12,7 +12,7 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --no-cache-dir "pip==24.0" \
  && pip install --no-cache-dir -c requirements.lock rasa-sdk SQLAlchemy alembic psycopg2-binary PyYAML \
-      spacy-lookups-data bm25s numpy
+      spacy-lookups-data
 
 COPY actions/ actions/
 COPY common/ common/
