@@ -1,18 +1,55 @@
-"""Small helpers shared by the tests."""
+"""Small helpers shared by the tests: what the bot said, fresh learners, the career path as the
+knowledge base defines it (so that a step added to knowledge/path.yml changes no test)."""
 
+import uuid
+from collections.abc import Iterable
+
+import pytest
 import yaml
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 
+from actions.kb_loader import read_knowledge
 from common.db import engine_for
 from common.settings import PROJECT_ROOT
+from scripts.local_servers import DEFAULT_MODEL
+from tests.conftest import KNOWLEDGE_DIR
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 RESPONSES = DOMAIN["responses"]
 # What rasa_sdk's CollectingDispatcher puts in every message; anything else is a template value.
 _MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image"}
 _MESSAGE_KEYS |= {"attachment"}
+
+needs_model = pytest.mark.skipif(
+    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
+)
+
+PATH_STEPS = read_knowledge(KNOWLEDGE_DIR).steps
+
+
+def step_title(key: str) -> str:
+    """The title of the career-path step `key`, as the assistant names the milestone."""
+    [title] = [step["title"] for step in PATH_STEPS if step["key"] == key]
+    return title
+
+
+def progress_summary(done: int) -> str:
+    """How the assistant sums up a learner's progress: "3 of 10 milestones (30%)", out of every
+    step on the career path."""
+    total = len(PATH_STEPS)
+    return f"{done} of {total} milestones ({round(100 * done / total)}%)"
+
+
+def new_sender(name: str = "learner") -> str:
+    """A learner no earlier test or run has met: the servers' databases outlive a test."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def text_of(messages: Iterable[dict]) -> str:
+    """The text of the bot's messages (REST replies, Slack posts, an action's), as one string."""
+    return "\n".join(message.get("text") or "" for message in messages)
 
 
 def rendered(message: dict, channel: str | None = None) -> dict:
@@ -34,7 +71,7 @@ def rendered(message: dict, channel: str | None = None) -> dict:
 
 def reply_text(dispatcher: CollectingDispatcher) -> str:
     """Everything an action said, as the learner reads it, as one string."""
-    return "\n".join(rendered(message).get("text") or "" for message in dispatcher.messages)
+    return text_of(rendered(message) for message in dispatcher.messages)
 
 
 def reply_buttons(dispatcher: CollectingDispatcher) -> list[dict]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections import defaultdict
+from importlib.metadata import distributions
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -210,9 +212,8 @@ def defined_in_project(dotted_path: str) -> bool:
     return any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body)
 
 
-def project_packages_imported_by(package: str) -> set[str]:
-    """The project's own top-level packages that the modules under `package` import, as
-    "name/" (e.g. {"common/"}), the package itself excepted."""
+def top_level_imports(package: str) -> set[str]:
+    """The top-level modules that the modules under `package` import ("yaml", "common", ...)."""
     imported = set()
     for path in (PROJECT_ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -220,11 +221,44 @@ def project_packages_imported_by(package: str) -> set[str]:
                 imported.add(node.module.split(".")[0])
             elif isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}
+    return imported
+
+
+def project_packages_imported_by(package: str) -> set[str]:
+    """The project's own top-level packages that the modules under `package` import, as
+    "name/" (e.g. {"common/"}), the package itself excepted."""
     return {
         f"{name}/"
-        for name in imported - {package}
+        for name in top_level_imports(package) - {package}
         if (PROJECT_ROOT / name / "__init__.py").is_file()
     }
+
+
+def distribution_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def distributions_imported_by(package: str) -> set[str]:
+    """The installed distributions that provide what the modules under `package` import (the
+    standard library and the project's own packages provide the rest)."""
+    # importlib.metadata.packages_distributions() of Python 3.10 reads only top_level.txt, which
+    # rasa-sdk's wheel lacks: the top-level modules are read from the installed files instead.
+    providers = defaultdict(set)
+    for distribution in distributions():
+        for file in distribution.files or []:
+            if file.suffix == ".py" and file.parts[0] != "..":
+                module = file.parts[0] if len(file.parts) > 1 else file.stem
+                providers[module].add(distribution_name(distribution.metadata["Name"]))
+    return {name for module in top_level_imports(package) for name in providers[module]}
+
+
+def pip_installed(path: Path) -> set[str]:
+    """The distributions a Dockerfile's `pip install -c requirements.lock ...` names."""
+    text = path.read_text().replace("\\\n", " ")
+    named = set()
+    for command in re.findall(r"pip install ([^&\n]*-c requirements\.lock[^&\n]*)", text):
+        named |= {distribution_name(word) for word in command.split() if word[0].isalpha()}
+    return named - {"requirements-lock"}
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -390,6 +424,18 @@ def test_the_rasa_image_runs_that_model_by_default_too():
 def test_the_action_server_image_holds_its_code_content_and_migrations(path):
     copies, _ = dockerfile(ACTIONS_DOCKERFILE)
     assert copied_to_the_same_place(path, copies), f"{path} is not copied to the same path"
+
+
+@pytest.mark.parametrize(
+    "distribution",
+    sorted(
+        distributions_imported_by("actions")
+        | distributions_imported_by("common")
+        | distributions_imported_by("migrations")
+    ),
+)
+def test_the_action_server_image_installs_what_its_code_imports(distribution):
+    assert distribution in pip_installed(ACTIONS_DOCKERFILE)
 
 
 # --- replicas and stickiness -----------------------------------------------------------------

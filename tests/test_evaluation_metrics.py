@@ -1,8 +1,10 @@
-"""The measuring instruments of scripts/evaluate.py, checked on cases worked out by hand."""
+"""The measuring instruments of scripts/evaluate.py and scripts/evaluate_passage_search.py,
+checked on cases worked out by hand."""
 
 import pytest
 
 from scripts.evaluate import PIPELINES, adopted_pipeline, entity_f1, intent_f1, percentile
+from scripts.evaluate_passage_search import Answered, lowest_threshold, offered
 
 
 def test_intent_f1_weighted_and_macro():
@@ -36,3 +38,13 @@ def test_percentile(q, expected):
 
 def test_config_yml_uses_one_of_the_compared_pipelines():
     assert (PIPELINES / f"{adopted_pipeline()}.yml").exists()
+
+
+def test_the_passage_threshold_is_the_lowest_score_with_85_percent_offered_on_topic():
+    # Closest passages' scores, and whether each was on the question's topic.
+    results = [Answered(score, on_topic) for score, on_topic in
+               [(9.0, True), (8.0, True), (7.0, False), (6.0, True), (5.0, False)]]  # fmt: skip
+    assert offered(results, 5.0) == (3, 2, 0)  # 60% right
+    assert offered(results, 6.5) == (2, 1, 2)  # 67% right
+    assert lowest_threshold(results) == 7.1
+    assert offered(results, 7.1) == (2, 0, 3)

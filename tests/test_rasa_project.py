@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rasa_sdk.executor import ActionExecutor
 
 from common.settings import PROJECT_ROOT
 from scripts.validate import unexpected_warnings
@@ -34,6 +35,14 @@ def test_a_response_nothing_sends_is_still_a_warning():
     assert unexpected_warnings(output) == [
         "The utterance 'utter_forgotten' is not used in any story or rule."
     ]
+
+
+def test_every_action_the_domain_names_is_served_by_the_action_server(domain):
+    """`rasa data validate` checks the domain against the stories, not against the action
+    server: an action missing there would only fail when a learner's turn calls it."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(domain["actions"]) - set(executor.actions) == set()
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")

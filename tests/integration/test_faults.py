@@ -1,33 +1,36 @@
 """Faults end to end: the action server stopped, hung or killed, and the learner database locked.
 
 These tests stop, pause and kill servers, so they run their own pair (own work dir), not the
-shared `assistant`.
+shared `assistant`. How soon the learner hears back is the guard's timeout, specified in
+tests/test_action_server_guard.py; here the REST request's own timeout (30 s, where Rasa alone
+would wait 5 minutes) only keeps a missing guard from hanging the run.
 """
 
 import signal
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actions.progress import NOT_SAVED
 from addons.action_server_guard import UNAVAILABLE_REPLY
-from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, RunningAssistant, running_assistant
+from scripts.local_servers import RunningAssistant, running_assistant
+from tests.support import (
+    PATH_STEPS,
+    needs_model,
+    new_sender,
+    progress_summary,
+    step_title,
+    text_of,
+)
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"),
-]
+pytestmark = [pytest.mark.integration, needs_model]
 
-REPLY_WITHIN = 3.0  # seconds: the learner hears back at least this fast, whatever is down
-PATH = yaml.safe_load((PROJECT_ROOT / "knowledge" / "path.yml").read_text())["steps"]
-TITLES = {step["key"]: step["title"] for step in PATH}
+MILESTONES = [step["key"] for step in PATH_STEPS]
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +49,9 @@ def servers(work_dir) -> Iterator[RunningAssistant]:
 
 @pytest.fixture
 def learner(servers) -> str:
-    name = f"learner-{uuid.uuid4().hex[:8]}"
+    name = new_sender()
     servers.say(name, "hi")  # a conversation already under way
     return name
-
-
-def text_of(messages: list[dict]) -> str:
-    return "\n".join(m.get("text") or "" for m in messages)
-
-
-def timed_say(servers: RunningAssistant, sender: str, message: str) -> tuple[str, float]:
-    started = time.monotonic()
-    reply = text_of(servers.say(sender, message))
-    return reply, time.monotonic() - started
 
 
 def stored(work_dir: Path, sender: str) -> set[str]:
@@ -97,29 +90,25 @@ def write_locked(database: Path, at_most: float) -> Iterator[None]:
         holder.close()
 
 
-def test_a_stopped_action_server_gets_a_friendly_reply_in_time_then_recovers(
-    servers, learner, work_dir
-):
-    newcomer = f"newcomer-{uuid.uuid4().hex[:8]}"  # whose first message meets the outage
+def test_a_stopped_action_server_gets_a_friendly_reply_then_recovers(servers, learner, work_dir):
+    newcomer = new_sender("newcomer")  # whose first message meets the outage
     servers.signal_action_server(signal.SIGKILL)
     try:
         for sender in (learner, newcomer):
-            reply, took = timed_say(servers, sender, "I passed the CCRP")
-            assert reply == UNAVAILABLE_REPLY
-            assert took < REPLY_WITHIN
+            assert text_of(servers.say(sender, "I passed the CCRP")) == UNAVAILABLE_REPLY
     finally:
         servers.start_action_server()
 
     for sender in (learner, newcomer):
         reply = text_of(servers.say(sender, "I passed the CCRP"))
-        assert reply.startswith("Marked done: Add a certification."), reply
+        assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
         progress = text_of(servers.say(sender, "show my progress"))
-        assert progress.startswith("Your progress: 1 of 10"), progress
+        assert progress.startswith(f"Your progress: {progress_summary(1)}."), progress
         assert stored(work_dir, sender) == {"certification"}
 
 
-def test_a_hung_action_server_gets_a_friendly_reply_in_time_then_recovers(servers, learner):
-    newcomer = f"newcomer-{uuid.uuid4().hex[:8]}"  # two actions: the session's start, the answer
+def test_a_hung_action_server_gets_a_friendly_reply_then_recovers(servers, learner):
+    newcomer = new_sender("newcomer")  # two actions: the session's start, the answer
     assert "Which role" in text_of(servers.say(learner, "set up my profile"))
     servers.signal_action_server(signal.SIGSTOP)
     try:
@@ -128,23 +117,21 @@ def test_a_hung_action_server_gets_a_friendly_reply_in_time_then_recovers(server
             (learner, "show my progress"),
             (newcomer, "show my progress"),
         ]:
-            reply, took = timed_say(servers, sender, message)
-            assert reply == UNAVAILABLE_REPLY
-            assert took < REPLY_WITHIN
+            assert text_of(servers.say(sender, message)) == UNAVAILABLE_REPLY
     finally:
         servers.signal_action_server(signal.SIGCONT)
 
     reply = text_of(servers.say(learner, "Clinical Program Manager"))  # the form carries on
     assert reply.startswith("What is your education so far?"), reply
     progress = text_of(servers.say(newcomer, "show my progress"))
-    assert progress.startswith("Your progress: 0 of 10"), progress
+    assert progress.startswith(f"Your progress: {progress_summary(0)}."), progress
 
 
 def test_a_report_waits_for_a_locked_learner_database(servers, learner, work_dir):
+    # The lock is held when the report arrives: the write can only happen once it is released.
     with write_locked(work_dir / "learners.db", at_most=2.0):
-        reply, took = timed_say(servers, learner, "I passed the CCRP")
-    assert reply.startswith("Marked done: Add a certification."), reply
-    assert took > 1.5  # it waited for the lock: the write could not go first
+        reply = text_of(servers.say(learner, "I passed the CCRP"))
+    assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
     assert stored(work_dir, learner) == {"certification"}
 
 
@@ -153,28 +140,28 @@ def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
 ):
     statement = "I'm a nurse with a BSN"  # a profile and a milestone: one transaction
     with write_locked(work_dir / "learners.db", at_most=10):
-        reply, took = timed_say(servers, learner, statement)
-    assert reply == NOT_SAVED
-    assert took < REPLY_WITHIN
+        reply = text_of(servers.say(learner, statement))
+    assert reply == NOT_SAVED  # the action's own answer: it gave up waiting before the guard did
     assert profile_row(work_dir, learner) is None
     assert stored(work_dir, learner) == set()
 
     reply = text_of(servers.say(learner, statement))  # trying again, as the reply suggests
-    assert "Marked done: Earn a bachelor's degree" in reply, reply
+    assert f"Marked done: {step_title('degree')}" in reply, reply
     assert stored(work_dir, learner) == {"degree"}
 
 
 def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(servers, work_dir):
     """Three learners report every milestone at once; the action server is killed (SIGKILL)
     part-way and started again. Every milestone a learner saw confirmed is stored."""
-    learners = [f"stream-{n}-{uuid.uuid4().hex[:6]}" for n in range(3)]
+    learners = [new_sender(f"stream-{n}") for n in range(3)]
     confirmed: dict[str, set[str]] = {sender: set() for sender in learners}
+    every_report = len(learners) * len(MILESTONES)
     lock = threading.Lock()
 
     def report_all(sender: str) -> None:
-        for key in TITLES:
+        for key in MILESTONES:
             reply = text_of(servers.say(sender, f'/tell_about_myself{{"milestone":"{key}"}}'))
-            if reply.startswith(f"Marked done: {TITLES[key]}."):
+            if reply.startswith(f"Marked done: {step_title(key)}."):
                 with lock:
                     confirmed[sender].add(key)
 
@@ -183,7 +170,7 @@ def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(serve
         stream.start()
     try:
         deadline = time.monotonic() + 60
-        while sum(map(len, confirmed.values())) < 10 and time.monotonic() < deadline:
+        while sum(map(len, confirmed.values())) < every_report // 3 and time.monotonic() < deadline:
             time.sleep(0.01)
         servers.signal_action_server(signal.SIGKILL)
         for stream in streams:
@@ -191,12 +178,12 @@ def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(serve
     finally:
         servers.start_action_server()
 
-    assert 10 <= sum(map(len, confirmed.values())) < 30  # killed part-way
+    assert every_report // 3 <= sum(map(len, confirmed.values())) < every_report  # part-way
     for sender in learners:
         assert confirmed[sender] <= stored(work_dir, sender), sender
 
     # What was not confirmed can be reported again.
     for sender in learners:
-        for key in set(TITLES) - stored(work_dir, sender):
+        for key in set(MILESTONES) - stored(work_dir, sender):
             servers.say(sender, f'/tell_about_myself{{"milestone":"{key}"}}')
-        assert stored(work_dir, sender) == set(TITLES)
+        assert stored(work_dir, sender) == set(MILESTONES)

@@ -24,7 +24,6 @@ import json
 import random
 import re
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,12 +36,12 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from addons.input_guard import EMPTY, NOT_TEXT, TOO_LONG
+from tests.support import new_sender
 
 pytestmark = pytest.mark.integration
 
 SEED = 6  # issue 6; any fixed seed keeps the corpus the same from run to run
 LIMIT = 2000  # the longest text the assistant reads (stated here, not taken from the guard)
-FUZZ_BUDGET_SECONDS = 120  # the whole fuzz (seeding, sending, checking) on 2 shared cores
 REST_SENDERS, SEEDED_READERS, WRITERS, WIDGETS = 20, 4, 5, 12
 STREAM = 19  # messages per reader or writer
 WIDGET_STREAM = 38
@@ -526,7 +525,6 @@ class FuzzRun:
     victim_events: tuple[str, str]  # stored conversation before, after
     new_learners: set[str]
     new_conversations: set[str]
-    seconds: float
     log_errors: list[str]
 
 
@@ -546,18 +544,12 @@ def errors_in(log: str) -> list[str]:
     ]
 
 
-def timed(function, *args):
-    start = time.monotonic()
-    return function(*args), time.monotonic() - start
-
-
 def log_size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
 @pytest.fixture(scope="module")
 def fuzz(assistant, servers_dir) -> FuzzRun:
-    started = time.monotonic()
     rnd = random.Random(SEED)
     tag = f"{rnd.getrandbits(32):08x}"  # a fresh work dir each session: no clash
     victim = f"victim-{tag}"
@@ -598,12 +590,10 @@ def fuzz(assistant, servers_dir) -> FuzzRun:
         streams[sender].append(Case("victim", "export my data"))  # must be its own data
 
     url = f"{assistant.url}/webhooks/rest/webhook"
-    sending = time.monotonic()
     with ThreadPoolExecutor(max_workers=2) as both:
-        rest = both.submit(timed, run_rest, url, streams)
-        widget = both.submit(timed, run_widgets, assistant.url, random.Random(SEED + 1), victim)
-        (rest_results, rest_s), (widget_results, widget_s) = rest.result(), widget.result()
-    print(f"\nseed {sending - started:.1f} s, REST {rest_s:.1f} s, widget {widget_s:.1f} s")
+        rest = both.submit(run_rest, url, streams)
+        widget = both.submit(run_widgets, assistant.url, random.Random(SEED + 1), victim)
+        rest_results, widget_results = rest.result(), widget.result()
 
     web_senders = {sender for sender, *_ in widget_results}
     log_errors = []
@@ -623,7 +613,6 @@ def fuzz(assistant, servers_dir) -> FuzzRun:
         victim_events=(victim_events, conversation_rows(conversations, victim)),
         new_learners=senders_in(learners, "learners") - learners_before,
         new_conversations=senders_in(conversations, "events") - conversations_before,
-        seconds=time.monotonic() - started,
         log_errors=log_errors,
     )
 
@@ -637,8 +626,8 @@ def test_the_corpus_is_large_and_covers_every_category(fuzz):
     widget_kinds = Counter(kind for _, _, kind, _ in fuzz.widget)
     rest_kinds = Counter(sent.case.kind for sent in fuzz.rest)
     print(
-        f"\nfuzz: {len(fuzz.rest)} REST + {len(fuzz.widget)} widget messages "
-        f"in {fuzz.seconds:.1f} s\nREST: {dict(rest_kinds)}\nwidget: {dict(widget_kinds)}"
+        f"\nfuzz: {len(fuzz.rest)} REST + {len(fuzz.widget)} widget messages"
+        f"\nREST: {dict(rest_kinds)}\nwidget: {dict(widget_kinds)}"
     )
     assert len(fuzz.rest) + len(fuzz.widget) >= 1000
     text_kinds = {"empty", "whitespace", "long", "emoji", "rtl", "control", "sql", "markup",
@@ -647,10 +636,6 @@ def test_the_corpus_is_large_and_covers_every_category(fuzz):
     assert text_kinds | {"not-text"} <= set(widget_kinds)
     expects = Counter(sent.case.expect for sent in fuzz.rest)
     assert all(expects[e] >= 20 for e in ("reply", "empty", "too_long", "400")), expects
-
-
-def test_it_runs_in_bounded_time(fuzz):
-    assert fuzz.seconds < FUZZ_BUDGET_SECONDS, f"{fuzz.seconds:.0f} s"
 
 
 def test_every_rest_message_gets_a_reply_or_a_clear_400(fuzz):
@@ -721,7 +706,7 @@ def test_nobody_new_is_stored_but_the_fuzzing_senders(fuzz):
 
 def test_the_servers_still_answer_normally_and_logged_no_errors(fuzz, assistant):
     assert not fuzz.log_errors, "\n".join(fuzz.log_errors[:10])
-    reply = assistant.say(f"after-fuzz-{uuid.uuid4().hex[:8]}", QUESTION)
+    reply = assistant.say(new_sender("after-fuzz"), QUESTION)
     assert reply and reply[0]["text"].startswith("Certifications")
     assert requests.get(f"{assistant.action_server_url}/health", timeout=10).ok
 

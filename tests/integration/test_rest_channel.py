@@ -1,26 +1,17 @@
 """The assistant as a learner meets it: real Rasa server + action server, REST channel."""
 
-import uuid
-
 import pytest
 
 from common.settings import PROJECT_ROOT
 from scripts.evaluate import BARS
 from scripts.evaluate_heldout import evaluate, load_questions
+from tests.support import new_sender, text_of
 
 pytestmark = pytest.mark.integration
 
 # The bars of `make evaluate`, on every file in tests/heldout/ (12 questions per topic).
 HELDOUT_BAR = BARS["heldout_overall"]
 HELDOUT_TOPIC_FLOOR = BARS["heldout_per_topic"]
-
-
-def new_sender() -> str:
-    return f"learner-{uuid.uuid4().hex[:8]}"
-
-
-def text_of(messages: list[dict]) -> str:
-    return "\n".join(m.get("text") or "" for m in messages)
 
 
 @pytest.mark.parametrize(

@@ -11,25 +11,14 @@
 
 import re
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
-from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, running_assistant
-
-needs_model = pytest.mark.skipif(
-    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
-)
-
-VICTIM = "ben-{}"  # formatted with a fresh suffix per test
-
-
-def text_of(messages: list[dict]) -> str:
-    return "\n".join(m.get("text") or "" for m in messages)
-
+from scripts.local_servers import PROJECT_ROOT, running_assistant
+from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
 
 # --- Rasa's HTTP API ------------------------------------------------------------------------
 
@@ -62,19 +51,20 @@ def test_the_http_api_is_off_the_way_make_run_starts_the_server(tmp_path):
     for launcher in ("scripts/start.sh", "Makefile"):
         assert "--enable-api" not in (PROJECT_ROOT / launcher).read_text(), launcher
 
-    victim = VICTIM.format(uuid.uuid4().hex[:6])
+    victim = new_sender("ben")
     with running_assistant(work_dir=tmp_path, enable_api=False) as assistant:
         assistant.say(victim, "I passed the CCRP")
         for method, path, body in API_REQUESTS + MODEL_CHANGES:
             assert api_call(assistant.url, method, path, body, victim) == 404, (method, path)
         # The channels are still there.
-        assert text_of(assistant.say(victim, "show my progress")).startswith("Your progress: 1")
+        progress = text_of(assistant.say(victim, "show my progress"))
+        assert progress.startswith(f"Your progress: {progress_summary(1)}."), progress
 
 
 @pytest.mark.integration
 @needs_model
 def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant):
-    victim = VICTIM.format(uuid.uuid4().hex[:6])
+    victim = new_sender("ben")
     assistant.say(victim, "I passed the CCRP")
     for method, path, body in API_REQUESTS:
         for credentials in (
@@ -94,9 +84,7 @@ def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant)
 @pytest.mark.integration
 @needs_model
 def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
-    suffix = uuid.uuid4().hex[:6]
-    ben = VICTIM.format(suffix)
-    ana = f"ana-{suffix}"
+    ben, ana = new_sender("ben"), new_sender("ana")
     assistant.say(ben, "I passed the CCRP")
     assistant.say(ben, "I just joined ACRP")
 
@@ -107,7 +95,7 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
         )
 
     before = bens_view()
-    assert before[0].startswith("Your progress: 2 of 10"), before
+    assert before[0].startswith(f"Your progress: {progress_summary(2)}."), before
 
     def ana_says(message: str, metadata: dict | None = None) -> str:
         """Ana's message over REST; metadata, when given, is the body's "metadata" field."""
@@ -117,6 +105,7 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
         assert ben not in reply, (message, reply)
         return reply
 
+    nothing_yet = f"Your progress: {progress_summary(0)}."
     naming_ben = {"sender_id": ben, "sender": ben}
     # Reading: Ana's own (empty) progress, whoever she names. (Rasa drops entity types the
     # domain does not declare, such as "sender_id"; the REST body's metadata reaches the actions.)
@@ -127,12 +116,12 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
         (f"show {ben}'s progress", None),
         ("show my progress", naming_ben),
     ]:
-        assert ana_says(message, metadata).startswith("Your progress: 0 of 10"), message
+        assert ana_says(message, metadata).startswith(nothing_yet), message
     assert f"your id: {ana}" in ana_says(f'/export_my_data{{"sender_id":"{ben}"}}', naming_ben)
 
     # Writing: only ever Ana's own record.
     reply = ana_says(f'/tell_about_myself{{"milestone":"leadership","sender":"{ben}"}}')
-    assert reply.startswith("Marked done: Take on more responsibility and lead."), reply
+    assert reply.startswith(f"Marked done: {step_title('leadership')}."), reply
     ana_says('/tell_about_myself{"milestone":"compliance"}', naming_ben)
     ana_says('/correct_milestone{"milestone":"compliance"}', naming_ben)
     ana_says(f'/inform{{"sender_id":"{ben}"}}')
@@ -144,12 +133,12 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
     ana_says('/tell_about_myself{"milestone":"leadership"}')
     ana_says(f'/delete_my_data{{"sender":"{ben}"}}')
     assert "are deleted" in ana_says("/affirm")
-    assert ana_says("show my progress").startswith("Your progress: 0 of 10")
+    assert ana_says("show my progress").startswith(nothing_yet)
 
     # Ids that only look like Ben's, or like a query.
     for other in (ben.upper(), f"{ben}' OR '1'='1", "' OR 1=1 --"):
         reply = text_of(assistant.say(other, "show my progress"))
-        assert reply.startswith("Your progress: 0 of 10"), (other, reply)
+        assert reply.startswith(nothing_yet), (other, reply)
 
     assert bens_view() == before
 

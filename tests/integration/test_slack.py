@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.integration.slack_stand_in import signed_request
+from tests.support import progress_summary, text_of
 
 pytestmark = pytest.mark.integration
 
@@ -62,10 +63,6 @@ def say(slack_app, user: str, channel: str, text: str) -> list[dict]:
     return slack_app.api.posts_to(channel)[before:]
 
 
-def text_of(posts: list[dict]) -> str:
-    return "\n".join(post["text"] for post in posts)
-
-
 def test_the_url_verification_challenge_is_answered(slack_app):
     challenge = uuid.uuid4().hex
     response = signed_request(
@@ -102,7 +99,7 @@ def test_buttons_arrive_as_blocks_and_a_click_continues_the_conversation(slack_a
     )
     assert response.status_code == 200, response.text
     slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
-    assert "0 of 10" in text_of(say(slack_app, user, channel, "show my progress"))
+    assert progress_summary(0) in text_of(say(slack_app, user, channel, "show my progress"))
 
 
 def test_the_help_menu_keeps_all_its_topic_buttons(slack_app):
@@ -117,8 +114,8 @@ def test_progress_is_kept_per_slack_user(slack_app, assistant):
     ana, ana_dm = new_ids()
     ben, ben_dm = new_ids()
     say(slack_app, ana, ana_dm, "I passed the CCRP")
-    assert "1 of 10" in text_of(say(slack_app, ana, ana_dm, "show my progress"))
-    assert "0 of 10" in text_of(say(slack_app, ben, ben_dm, "show my progress"))
+    assert progress_summary(1) in text_of(say(slack_app, ana, ana_dm, "show my progress"))
+    assert progress_summary(0) in text_of(say(slack_app, ben, ben_dm, "show my progress"))
     assert assistant.tracker(ana)["latest_input_channel"] == "slack"
 
 
