@@ -4,8 +4,8 @@ action server refuses, hangs or fails; Rasa's own behaviour when it answers.
 The replaced RemoteAction.run is compared with Rasa's own (addons/rasa_patches.py keeps it) on
 the same calls to a local stand-in for the action server."""
 
+import asyncio
 import socket
-import time
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
@@ -62,11 +62,10 @@ def described(events: list) -> list[dict]:
 
 
 async def test_an_action_server_that_is_not_running_gets_a_friendly_reply(channel):
-    started = time.monotonic()
-    with one_message(), pytest.raises(ActionServerUnavailable):
+    with one_message(), pytest.raises(ActionServerUnavailable) as refused:
         await run_action(f"http://127.0.0.1:{free_port()}/webhook", channel)
     assert sent(channel) == [UNAVAILABLE_REPLY]
-    assert time.monotonic() - started < 1
+    assert not isinstance(refused.value.__cause__, asyncio.TimeoutError)  # refused, not waited
 
 
 async def test_a_hung_action_server_is_given_up_on_in_time(channel):
@@ -74,19 +73,17 @@ async def test_a_hung_action_server_is_given_up_on_in_time(channel):
         hung.bind(("127.0.0.1", 0))
         hung.listen()
         url = f"http://127.0.0.1:{hung.getsockname()[1]}/webhook"
-        started = time.monotonic()
-        with pytest.raises(ActionServerUnavailable):
-            await run_action(url, channel)
-        waited = time.monotonic() - started
+        # Given up on by the guard's own time limit (the outer limit only keeps a broken guard
+        # from hanging the test run).
+        with pytest.raises(ActionServerUnavailable) as given_up:
+            await asyncio.wait_for(run_action(url, channel), 30)
+        assert isinstance(given_up.value.__cause__, asyncio.TimeoutError)
         assert sent(channel) == [UNAVAILABLE_REPLY]
-        assert ACTION_TIMEOUT_SECONDS - 0.1 < waited < ACTION_TIMEOUT_SECONDS + 0.5
 
-        # Another action for the same message (say, after a new session's start) neither
-        # waits nor repeats the reply.
-        started = time.monotonic()
-        with pytest.raises(ActionServerUnavailable):
+        # Another action for the same message (say, after a new session's start) is not tried
+        # at all, so it neither waits nor repeats the reply.
+        with pytest.raises(ActionServerUnavailable, match="not tried"):
             await run_action(url, channel)
-        assert time.monotonic() - started < 0.1
         assert sent(channel) == [UNAVAILABLE_REPLY]
 
 

@@ -7,11 +7,13 @@ from actions.progress import NOT_SAVED
 from actions.session import ActionSessionStart
 from tests.support import (
     DOMAIN,
+    progress_summary,
     refuse_writes,
     reply_buttons,
     reply_text,
     responses_sent,
     slot_events,
+    step_title,
 )
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
@@ -29,7 +31,8 @@ async def test_a_returning_learner_is_greeted_with_where_they_stand(store, dispa
     store.mark_done("learner-1", ["degree", "graduate_degree"])
     events = await ActionSessionStart().run(dispatcher, tracker("/session_start"), {})
     assert reply_text(dispatcher) == (
-        "Welcome back! You have 2 of 10 milestones (20%). Next up: add a certification."
+        f"Welcome back! You have {progress_summary(2)}. "
+        f"Next up: {step_title('certification').lower()}."
     )
     assert slot_events(events)["target_role"] == "Clinical Program Manager"
 

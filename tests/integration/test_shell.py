@@ -12,6 +12,7 @@ import pytest
 
 from common.settings import PROJECT_ROOT
 from scripts.local_servers import DEFAULT_MODEL
+from tests.support import step_title
 
 pytestmark = [
     pytest.mark.integration,
@@ -20,6 +21,7 @@ pytestmark = [
 ]
 
 PROMPT = "Your input ->"
+CERTIFICATION = step_title("certification")  # the milestone "I passed the CCRP" completes
 # All a learner sees before the first prompt: start.sh's banner and Rasa's shell greeting. No
 # TensorFlow, transformers or other library lines.
 START_UP_LINES = [
@@ -71,9 +73,9 @@ def test_chat_in_the_terminal_and_continue_next_time(tmp_path):
             assert printed_lines(shell.before) == START_UP_LINES
             if session == 0:
                 say(shell, "which certifications should I get?", "CCRP")
-                say(shell, "I passed the CCRP", "Marked done: Add a certification")
+                say(shell, "I passed the CCRP", f"Marked done: {CERTIFICATION}")
             else:
-                say(shell, "show my progress", r"\[x\] Add a certification")
+                say(shell, "show my progress", rf"\[x\] {CERTIFICATION}")
             shell.sendline("/stop")
             shell.expect(pexpect.EOF, timeout=60)
         except pexpect.ExceptionPexpect:
