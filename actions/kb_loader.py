@@ -85,10 +85,17 @@ def _check_references(content: KnowledgeContent) -> None:
         if value not in known:
             problems.append(f"{where}: unknown {what} '{value}'")
 
+    fact_ids: set[str] = set()
     for topic in content.topics:
         where = f"topic {topic['key']}"
         for fact in (topic.get("facts") or []) + (topic.get("more") or []):
             check(where, fact.get("source"), sources, "source")
+            fact_id = fact.get("id") or ""
+            if not fact_id.startswith(f"{topic['key']}."):
+                problems.append(f"{where}: fact id '{fact_id}' must start with '{topic['key']}.'")
+            elif fact_id in fact_ids:
+                problems.append(f"{where}: fact id '{fact_id}' is used twice")
+            fact_ids.add(fact_id)
         for name in topic.get("items") or []:
             check(where, name, items, "item")
         for related in topic.get("related") or []:
@@ -184,6 +191,7 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
             for position, fact in enumerate(topic.get(field) or []):
                 rows.append(
                     Fact(
+                        key=fact["id"],
                         topic_key=topic["key"],
                         text=fact["text"],
                         source_key=fact["source"],

@@ -26,6 +26,7 @@ class Topic(KnowledgeBaseModel):
 class Fact(KnowledgeBaseModel):
     __tablename__ = "kb_facts"
     id = Column(Integer, primary_key=True)
+    key = Column(String(100), nullable=False, unique=True)  # "<topic>.<name>", as in topics.yml
     topic_key = Column(ForeignKey("kb_topics.key"), nullable=False, index=True)
     text = Column(Text, nullable=False)
     source_key = Column(ForeignKey("kb_sources.key"), nullable=False)

@@ -30,6 +30,7 @@ from common.settings import load_settings
 class SourcedText:
     text: str
     source: str  # the source document's title
+    key: str = ""  # the fact's id in knowledge/topics.yml
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class KnowledgeBase:
             if topic is None:
                 return None
             fact_rows = session.execute(
-                select(Fact.text, Fact.is_more, Source.title)
+                select(Fact.text, Fact.is_more, Source.title, Fact.key)
                 .join(Source, Fact.source_key == Source.key)
                 .where(Fact.topic_key == key)
                 .order_by(Fact.is_more, Fact.position)
@@ -112,8 +113,10 @@ class KnowledgeBase:
                 key=topic.key,
                 title=topic.title,
                 summary=topic.summary,
-                facts=[SourcedText(text, src) for text, more, src in fact_rows if not more],
-                more=[SourcedText(text, src) for text, more, src in fact_rows if more],
+                facts=[
+                    SourcedText(text, src, key) for text, more, src, key in fact_rows if not more
+                ],
+                more=[SourcedText(text, src, key) for text, more, src, key in fact_rows if more],
                 items=self._items(session, list(item_names)),
                 related=[TopicRef(k, t) for k, t in related],
             )

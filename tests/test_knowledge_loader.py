@@ -27,7 +27,7 @@ def test_builds_every_topic_item_and_step(tmp_path):
     url = f"sqlite:///{tmp_path / 'kb.db'}"
     build_knowledge_base(url, KNOWLEDGE_DIR)
     content = read_knowledge(KNOWLEDGE_DIR)
-    assert count(url, Topic.key) == len(content.topics) == 14
+    assert count(url, Topic.key) == len(content.topics)
     assert count(url, Item.name) == len(content.items)
     assert count(url, PathStep.position) == len(content.steps)
     assert count(url, ItemAlias.alias) > count(url, Item.name)
@@ -69,7 +69,7 @@ def test_a_broken_reference_is_reported_and_the_old_content_kept(tmp_path):
 
     with pytest.raises(KnowledgeError, match="unknown source 'a_blog_post'"):
         build_knowledge_base(url, knowledge)
-    assert count(url, Topic.key) == 14
+    assert count(url, Topic.key) == len(read_knowledge(KNOWLEDGE_DIR).topics)
 
 
 def test_an_alias_naming_two_items_is_rejected(tmp_path):
@@ -79,4 +79,25 @@ def test_an_alias_naming_two_items_is_rejected(tmp_path):
     items["items"][1]["aliases"].append("CCRP")
     (knowledge / "items.yml").write_text(yaml.safe_dump(items))
     with pytest.raises(KnowledgeError, match="alias 'CCRP' names both"):
+        read_knowledge(knowledge)
+
+
+@pytest.mark.parametrize(
+    ("new_id", "problem"),
+    [
+        ("role_overview.com_oversees_operations", "is used twice"),  # the first fact's id
+        ("degrees.some_fact", "must start with 'role_overview.'"),
+        (None, "must start with"),
+    ],
+)
+def test_each_fact_has_an_id_of_its_own_under_its_topic(tmp_path, new_id, problem):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    topics = yaml.safe_load((knowledge / "topics.yml").read_text())
+    second = topics["topics"][0]["facts"][1]
+    second.pop("id")
+    if new_id:
+        second["id"] = new_id
+    (knowledge / "topics.yml").write_text(yaml.safe_dump(topics))
+    with pytest.raises(KnowledgeError, match=problem):
         read_knowledge(knowledge)
