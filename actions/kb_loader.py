@@ -217,6 +217,7 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
                 text=step["text"],
                 topic_key=step["topic"],
                 source_key=step["source"],
+                roles="|".join(role.lower() for role in step.get("roles") or []),
             )
         )
     return [sources, topics, items, rows]

@@ -78,6 +78,7 @@ class PathStep(KnowledgeBaseModel):
     text = Column(Text, nullable=False)
     topic_key = Column(ForeignKey("kb_topics.key"), nullable=False)
     source_key = Column(ForeignKey("kb_sources.key"), nullable=False)
+    roles = Column(Text, nullable=False, default="")  # "|"-separated current jobs that have it
 
 
 class BuildInfo(KnowledgeBaseModel):

@@ -76,6 +76,7 @@ class PathStepInfo:
     text: str
     topic: str
     source: str
+    roles: Sequence[str] = ()  # current jobs (lower case) that complete the step by themselves
 
 
 class KnowledgeBase:
@@ -151,6 +152,22 @@ class KnowledgeBase:
             names = list(dict.fromkeys(name for _, name in sorted(found)))
             return self._items(session, names)
 
+    def vocabulary(self) -> frozenset[str]:
+        """Every word the knowledge base uses (lower case): its topics, facts, items with their
+        aliases, and path steps. A name outside it is one the guides never mention."""
+        with session_scope(self.url) as session:
+            texts = [
+                *session.execute(select(Topic.title)).scalars(),
+                *session.execute(select(Topic.summary)).scalars(),
+                *session.execute(select(Fact.text)).scalars(),
+                *session.execute(select(Item.full_name)).scalars(),
+                *session.execute(select(Item.description)).scalars(),
+                *session.execute(select(ItemAlias.alias)).scalars(),
+                *session.execute(select(PathStep.title)).scalars(),
+                *session.execute(select(PathStep.text)).scalars(),
+            ]
+        return frozenset(re.findall(r"[a-z']+", " ".join(texts).lower().replace("’", "'")))
+
     def path(self) -> list[PathStepInfo]:
         with session_scope(self.url) as session:
             rows = session.execute(
@@ -159,7 +176,15 @@ class KnowledgeBase:
                 .order_by(PathStep.position)
             ).all()
             return [
-                PathStepInfo(step.position, step.key, step.title, step.text, step.topic_key, source)
+                PathStepInfo(
+                    step.position,
+                    step.key,
+                    step.title,
+                    step.text,
+                    step.topic_key,
+                    source,
+                    tuple(role for role in step.roles.split("|") if role),
+                )
                 for step, source in rows
             ]
 

@@ -4,10 +4,11 @@ facts it states ("I'm a nurse with a BSN", "2 years as a research coordinator").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from actions.claims import achieved_part
 from actions.conversation import Utterance, items_in
-from actions.knowledge_base import ItemInfo, KnowledgeBase
+from actions.knowledge_base import ItemInfo, KnowledgeBase, PathStepInfo
 
 TARGET_ROLES = ("Clinical Operations Manager", "Clinical Program Manager")
 
@@ -105,14 +106,18 @@ def profile_facts(statement: Utterance, kb: KnowledgeBase) -> dict:
     return facts
 
 
-def milestones_from_profile(facts: dict) -> list[str]:
-    """Milestones a stated education completes (a BSN is a degree, an MPH also a master's)."""
+def milestones_from_profile(facts: dict, path: Sequence[PathStepInfo] = ()) -> list[str]:
+    """Milestones a stated background completes: an education (a BSN is a degree, an MPH also a
+    master's), and a current job that is itself a step's work (a nurse has hands-on clinical
+    experience: the step's `roles` in knowledge/path.yml)."""
     level = facts.get("education_level")
     found = []
     if level in ("bachelor", "master", "doctorate"):
         found.append("degree")
     if level in ("master", "doctorate"):
         found.append("graduate_degree")
+    role = (facts.get("current_role") or "").lower()
+    found += [step.key for step in path if role and role in step.roles]
     return found
 
 

@@ -99,6 +99,8 @@ class ValidateOnboardingForm(FormValidationAction):
         if known:
             role = known[0].name
             milestones = [known[0].milestone] if known[0].milestone else []
+        path = default_knowledge_base().path()
+        milestones += milestones_from_profile({"current_role": role}, path)
         return _store(dispatcher, tracker, "current_role", role, milestones=milestones)
 
     def validate_years_experience(self, value, dispatcher, tracker, domain) -> dict[str, Any]:

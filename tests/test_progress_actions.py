@@ -194,5 +194,39 @@ async def test_only_a_follow_up_intent_ranked_answers_no_topic(store, dispatcher
     )
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.record("learner-1").profile.current_role == "nurse"
-    assert responses_sent(dispatcher) == ["utter_noted", "utter_progress_so_far"]
+    # A nurse's work is hands-on clinical experience: noted, marked, no topic answered.
+    assert responses_sent(dispatcher) == [
+        "utter_noted",
+        "utter_marked_done",
+        "utter_progress_so_far",
+    ]
     assert "last_topic" not in slot_events(events)
+
+
+@pytest.mark.parametrize(
+    ("background", "has_clinical_experience"),
+    [
+        ("I'm a nurse with a BSN", True),
+        ("I work as a registered nurse", True),
+        ("I'm a pharmacist", True),
+        ("I'm an accountant", False),
+        ("I'm a software engineer", False),
+    ],
+)
+async def test_a_clinical_job_counts_as_clinical_experience_in_the_next_steps(
+    background, has_clinical_experience, store, dispatcher, tracker
+):
+    title = background.split(" a ", 1)[-1].split(" an ", 1)[-1].removesuffix(" with a BSN")
+    start = background.index(title)
+    said = tracker(
+        background,
+        entities=[
+            {"entity": "job_title", "value": title, "start": start, "end": start + len(title)}
+        ],
+    )
+    await ActionRecordProgress().run(dispatcher, said, {})
+    assert ("clinical_experience" in store.completed("learner-1")) is has_clinical_experience
+    if has_clinical_experience:  # never told to go and get what their job gives them
+        dispatcher.messages.clear()
+        await ActionSuggestNextSteps().run(dispatcher, tracker("what next?"), {})
+        assert step_title("clinical_experience") not in reply_text(dispatcher)
