@@ -189,19 +189,26 @@ class ProgressStore:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the learner database at `url` to `revision` (Alembic), creating it if needed."""
-    # Alembic logs set-up chatter at INFO on import and every run: quiet it before importing.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
-    from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config = alembic_config(url)
     before = current_revision(url)
     command.upgrade(config, revision)
     after = current_revision(url)
     if after != before:
         logger.info("Learner database migrated from %s to %s.", before or "empty", after)
+
+
+def alembic_config(url: str):
+    """Alembic's configuration for the learner database at `url`."""
+    # Alembic logs set-up chatter at INFO on import and every run: quiet it before importing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
 
 
 def current_revision(url: str) -> str | None:
