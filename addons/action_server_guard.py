@@ -49,8 +49,9 @@ UNAVAILABLE_REPLY = (
     "Please try again in a minute."
 )
 # Longest wait for one action. A learner hears back within 3 s even from a hung action server
-# (this + parsing and the reply). Actions take well under 0.2 s; the learner database's busy
-# timeout (common/db.py) is shorter, so an action waiting on a lock answers before this.
+# (this + parsing and the reply). Actions take well under 0.2 s; a write that waits for a lock
+# commits by its deadline (common/db.py, shorter) or not at all, so an action waiting on a lock
+# answers before this, and no write lands after the learner was told it failed.
 ACTION_TIMEOUT_SECONDS = 2.6
 
 # Whether an action call already failed while handling the current message. One message can

@@ -30,7 +30,7 @@ from addons.action_server_guard import (
     ActionServerUnavailable,
     one_message,
 )
-from common.db import SQLITE_BUSY_TIMEOUT_SECONDS
+from common.db import WRITE_DEADLINE_SECONDS
 from scripts.local_servers import free_port
 from tests.rasa_support import action_server_stand_in, rasa_without_addons
 
@@ -255,9 +255,10 @@ async def test_every_failed_call_gets_the_friendly_reply(answer, reset, text, ra
     assert sent(guarded_channel) == [UNAVAILABLE_REPLY]
 
 
-def test_a_learner_hears_back_within_3_seconds_and_a_lock_wait_ends_before_rasa_gives_up():
+def test_a_learner_hears_back_within_3_seconds_and_a_write_ends_before_rasa_gives_up():
     # Parsing, prediction and the reply take about 0.1 s (more on a busy machine).
     assert ACTION_TIMEOUT_SECONDS <= 2.7
-    # An action still waiting for the learner database when Rasa gives up could not say
-    # "couldn't save that": the action's own work after the wait is well under 0.3 s.
-    assert SQLITE_BUSY_TIMEOUT_SECONDS + 0.3 <= ACTION_TIMEOUT_SECONDS
+    # A write commits by its deadline, counted from the action's start, or not at all
+    # (common/db.py), so none lands after the learner was told something failed; and the action,
+    # whose own work after the deadline is well under 0.3 s, can still say "couldn't save that".
+    assert WRITE_DEADLINE_SECONDS + 0.3 <= ACTION_TIMEOUT_SECONDS

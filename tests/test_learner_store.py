@@ -6,6 +6,7 @@ starts one): the same code serves both.
 
 import os
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,10 +16,17 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 from actions.kb_loader import build_knowledge_base
-from actions.learner_store import ProgressStore, alembic_config, current_revision, migrate
-from common.db import engine_for
+from actions.learner_schema import Learner
+from actions.learner_store import (
+    NotSaved,
+    ProgressStore,
+    alembic_config,
+    current_revision,
+    migrate,
+)
+from common.db import DeadlinePassed, engine_for, write_scope, writes_due_by
 from tests.conftest import KNOWLEDGE_DIR
-from tests.support import refuse_writes
+from tests.support import refuse_writes, write_locked
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -95,6 +103,40 @@ def test_reset_keeps_the_profile_and_delete_erases_everything(store):
     assert store.record("ana") is None
     assert store.completed("ana") == set()
     assert store.delete_learner("ana") is False
+
+
+# Every write commits by its deadline or not at all, so that a learner is never told a write
+# failed that lands later (the Rasa server stops waiting for an action after 2.6 s).
+
+
+def test_a_write_still_waiting_for_a_lock_at_its_deadline_is_not_saved(store, learner_url):
+    with write_locked(learner_url):
+        with writes_due_by(time.monotonic() + 0.5), pytest.raises(NotSaved):
+            store.save("ana", profile={"current_role": "nurse"}, milestones=["degree"])
+        assert store.record("ana") is None  # reads go on meanwhile
+    assert store.record("ana") is None  # and nothing of it lands once the lock is gone
+
+
+def test_a_write_outside_an_action_waits_for_a_lock_within_the_same_deadline(store, learner_url):
+    with write_locked(learner_url), pytest.raises(NotSaved):
+        store.mark_done("ana", ["degree"])
+    assert store.record("ana") is None
+
+
+def test_a_write_due_before_it_starts_is_not_saved(store):
+    with writes_due_by(time.monotonic()), pytest.raises(NotSaved):
+        store.mark_done("ana", ["degree"])
+    assert store.record("ana") is None
+
+
+def test_a_transaction_still_open_at_its_deadline_is_rolled_back(store, learner_url):
+    now = datetime.now()
+    with writes_due_by(time.monotonic() + 0.2), pytest.raises(DeadlinePassed):
+        with write_scope(learner_url) as session:
+            session.add(Learner(sender_id="ana", created_at=now, updated_at=now))
+            session.flush()
+            time.sleep(0.3)  # the commit would come after the deadline
+    assert store.record("ana") is None
 
 
 def test_rebuilding_the_knowledge_base_never_touches_learners(tmp_path):
