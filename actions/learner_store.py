@@ -50,8 +50,8 @@ PROFILE_FIELDS = (
 
 
 class NotSaved(Exception):
-    """A write was refused (e.g. the database stayed locked past the busy timeout): nothing of it
-    was stored, and trying again later can succeed."""
+    """A write was refused (e.g. the database stayed locked until the write's deadline): nothing
+    of it was stored, then or later, and trying again can succeed."""
 
 
 @dataclass(frozen=True)

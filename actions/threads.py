@@ -23,7 +23,7 @@ from typing import Any
 from common.db import WRITE_DEADLINE_SECONDS, writes_due_by
 
 # Threads that run actions. A thread waiting for a lock sleeps, for at most a write's deadline
-# (2.2 s); every other action takes milliseconds. 32 keep the read-only actions answering while
+# (1.5 s); every other action takes milliseconds. 32 keep the read-only actions answering while
 # up to 30 writes wait at once, that is, while more than 13 writes a second arrive for as long as
 # the database stays locked: far more than one action server is sent. (asyncio's default pool
 # has 6 threads on 2 cores: 6 waiting writes would queue every other action behind them.)

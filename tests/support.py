@@ -87,7 +87,7 @@ def slot_events(events: list) -> dict:
 
 def refuse_writes(url: str, operation: str, table: str) -> None:
     """Make the SQLite database at `url` refuse every `operation` ("INSERT", "DELETE") on `table`
-    with an OperationalError, as a database still locked after the busy timeout does. (The
+    with an OperationalError, as a database still locked at a write's deadline does. (The
     trigger reads a table that does not exist.)"""
     with engine_for(url).begin() as connection:
         connection.execute(

@@ -259,6 +259,7 @@ def test_a_learner_hears_back_within_3_seconds_and_a_write_ends_before_rasa_give
     # Parsing, prediction and the reply take about 0.1 s (more on a busy machine).
     assert ACTION_TIMEOUT_SECONDS <= 2.7
     # A write commits by its deadline, counted from the action's start, or not at all
-    # (common/db.py), so none lands after the learner was told something failed; and the action,
-    # whose own work after the deadline is well under 0.3 s, can still say "couldn't save that".
-    assert WRITE_DEADLINE_SECONDS + 0.3 <= ACTION_TIMEOUT_SECONDS
+    # (common/db.py), so none lands after the learner was told something failed, and the action
+    # can still say "couldn't save that" itself: a second is left for sending the request and the
+    # answer, and for the Rasa server's event loop, busy with other learners' messages.
+    assert WRITE_DEADLINE_SECONDS + 1.0 <= ACTION_TIMEOUT_SECONDS

@@ -17,9 +17,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from sanic.config import DEFAULT_CONFIG
 
 from actions.progress import NOT_SAVED
-from addons.action_server_guard import UNAVAILABLE_REPLY
+from addons.action_server_guard import UNAVAILABLE_REPLY, ActionServerUnavailable, one_message
+from common.db import WRITE_DEADLINE_SECONDS
 from scripts.local_servers import RunningAssistant, running_assistant
 from tests.support import (
     PATH_STEPS,
@@ -36,6 +45,9 @@ pytestmark = [pytest.mark.integration, needs_model]
 
 MILESTONES = [step["key"] for step in PATH_STEPS]
 COULD_NOT_SAVE = RESPONSES[NOT_SAVED][0]["text"]
+# The largest request the action server reads: Sanic's default, which rasa_sdk keeps
+# (docs/operators.md).
+ACTION_SERVER_REQUEST_LIMIT = DEFAULT_CONFIG["REQUEST_MAX_SIZE"]
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +155,9 @@ def test_a_hung_action_server_gets_a_friendly_reply_then_recovers(servers, learn
 
 
 def test_a_report_waits_for_a_locked_learner_database(servers, learner, work_dir):
-    # The lock is held when the report arrives: the write can only happen once it is released.
-    with write_locked(work_dir / "learners.db", at_most=2.0):
+    # The lock is held when the report arrives, for less than a write's deadline: the write
+    # happens once it is released.
+    with write_locked(work_dir / "learners.db", at_most=WRITE_DEADLINE_SECONDS / 2):
         reply = text_of(servers.say(learner, "I passed the CCRP"))
     assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
     assert stored(work_dir, learner) == {"certification"}
@@ -261,6 +274,21 @@ def test_a_destructive_request_during_a_lock_changes_nothing_and_says_so(
     assert stored(work_dir, learner) == set()
     assert (profile_row(work_dir, learner) is not None) == profile_kept
     assert (set(said_before) <= set(conversation(work_dir, learner))) == conversation_kept
+
+
+async def test_a_request_over_the_action_servers_size_limit_gets_the_friendly_reply(servers):
+    # A conversation whose stored events outgrew what the action server accepts (finding 1: the
+    # action server answered 413 before reading it, and Rasa's call ended in a ConnectionError
+    # that left the learner without a reply, on every message).
+    too_large = "x" * (ACTION_SERVER_REQUEST_LIMIT + 1)
+    tracker = DialogueStateTracker.from_events("learner", [UserUttered(too_large)])
+    action = RemoteAction(
+        "action_show_progress", EndpointConfig(f"{servers.action_server_url}/webhook")
+    )
+    channel = CollectingOutputChannel()
+    with one_message(), pytest.raises(ActionServerUnavailable):
+        await action.run(channel, TemplatedNaturalLanguageGenerator({}), tracker, Domain.empty())
+    assert [message["text"] for message in channel.messages] == [UNAVAILABLE_REPLY]
 
 
 def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(servers, work_dir):
