@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from actions.kb_schema import (
@@ -32,7 +32,7 @@ from actions.kb_schema import (
     Topic,
     TopicItem,
 )
-from common.db import engine_for, printable, session_scope
+from common.db import engine_for, printable, session_scope, without_time_limits
 from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -138,11 +138,7 @@ def build_knowledge_base(url: str, directory: Path) -> None:
     # Drop and recreate the kb_* tables (so content schema changes need no migration) and fill
     # them, all in one transaction: readers see the old content or the new, never a mix.
     with engine_for(url).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # A rebuild may wait for readers and take longer than the writes of an action,
-            # which the engine's connections are limited to (common/db.py).
-            connection.execute(text("SET LOCAL lock_timeout = 0"))
-            connection.execute(text("SET LOCAL statement_timeout = 0"))
+        without_time_limits(connection)  # a rebuild may wait for readers, and take a while
         KnowledgeBaseModel.metadata.drop_all(connection)
         KnowledgeBaseModel.metadata.create_all(connection)
         with Session(bind=connection, future=True) as session:

@@ -122,6 +122,15 @@ def _wait_for_locks_at_most(session: Session, seconds: float) -> None:
         session.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
 
 
+def without_time_limits(connection) -> None:
+    """Lift the limits engine_for() puts on PostgreSQL connections, for the rest of the
+    connection's transaction: for maintenance that may wait for readers or move much at once (the
+    knowledge base's build, scripts/move_to_postgres.py), never for a learner's write."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL lock_timeout = 0"))
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def insert_ignoring_duplicates(dialect: str, table, values: dict | list[dict]) -> Insert:
     """INSERT of one row (a dict) or many (a list) that skips each row whose key exists (ON
     CONFLICT DO NOTHING): PostgreSQL or SQLite."""
