@@ -50,9 +50,10 @@ _CLAUSE_END = re.compile(
     r"[.!?;,]+|(?=\b(?:and|but|so|or|then|because|although|though|while|whereas|plus|with|who|"
     r"which)\b)"
 )
-# A clause with its own subject, or opened by a contrast, says its own thing; any other clause
-# goes on from the one before ("I want an MHA | and an MBA": the MBA is wanted too).
-_STANDS_ALONE = re.compile(r"\b(?:i|im|ive|we)\b|^\W*(?:but|although|though|whereas)\b")
+# A clause with its own subject, opened by a contrast, or saying "already" says its own thing;
+# any other clause goes on from the one before ("I want an MHA | and an MBA": the MBA is wanted
+# too; "I'm planning to join ACRP | and already have a BSN": the BSN is had).
+_STANDS_ALONE = re.compile(r"\b(?:i|im|ive|we|already)\b|^\W*(?:but|although|though|whereas)\b")
 
 
 def stated_as_done(clause: str) -> bool:

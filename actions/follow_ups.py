@@ -20,6 +20,7 @@ from actions.conversation import (
 )
 from actions.guidance import offer_topics
 from actions.knowledge_base import ItemInfo, default_knowledge_base
+from actions.threads import in_a_thread
 
 # Words that carry no filter meaning in "which of those is best for research?".
 _FILLER = set(
@@ -35,7 +36,8 @@ class ActionAnswerFollowUp(Action):
     def name(self) -> str:
         return "action_answer_follow_up"
 
-    async def run(
+    @in_a_thread
+    def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
@@ -84,7 +86,8 @@ class ActionAnswerWhichOfThose(Action):
     def name(self) -> str:
         return "action_answer_which_of_those"
 
-    async def run(
+    @in_a_thread
+    def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,

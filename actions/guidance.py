@@ -12,6 +12,7 @@ from actions import replies
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS
 from actions.knowledge_base import default_knowledge_base
 from actions.passage_search import Hit, default_passage_search
+from actions.threads import in_a_thread
 from actions.topic_answers import topic_of_intent
 
 # BM25 score from which the closest passage is offered as the answer: the lowest at which 85% of
@@ -34,7 +35,8 @@ class ActionShowHelp(Action):
     def name(self) -> str:
         return "action_show_help"
 
-    async def run(
+    @in_a_thread
+    def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
@@ -51,7 +53,8 @@ class ActionClarify(Action):
     def name(self) -> str:
         return "action_clarify"
 
-    async def run(
+    @in_a_thread
+    def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,

@@ -32,7 +32,7 @@ from actions.kb_schema import (
     Topic,
     TopicItem,
 )
-from common.db import engine_for, printable, session_scope
+from common.db import engine_for, printable, session_scope, without_time_limits
 from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ def build_knowledge_base(url: str, directory: Path) -> None:
     # Drop and recreate the kb_* tables (so content schema changes need no migration) and fill
     # them, all in one transaction: readers see the old content or the new, never a mix.
     with engine_for(url).begin() as connection:
+        without_time_limits(connection)  # a rebuild may wait for readers, and take a while
         KnowledgeBaseModel.metadata.drop_all(connection)
         KnowledgeBaseModel.metadata.create_all(connection)
         with Session(bind=connection, future=True) as session:

@@ -4,6 +4,7 @@ plain dataclasses, so nothing handed to an action is tied to a database session.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -222,5 +223,9 @@ def default_knowledge_base() -> KnowledgeBase:
 
 @cache
 def _knowledge_base_at(url: str, directory: str) -> KnowledgeBase:
-    ensure_knowledge_base(url, Path(directory))
+    with _building:  # actions run in threads (actions/threads.py): one build, not one each
+        ensure_knowledge_base(url, Path(directory))
     return KnowledgeBase(url)
+
+
+_building = threading.Lock()

@@ -3,8 +3,10 @@
 Every method is one short transaction. Writes change only the fields or rows they are about (no
 read-modify-write of a whole profile), so two conversations updating the same learner at once
 both land. On SQLite each write transaction starts with a write, so it takes the lock up front and
-waits (busy timeout, common/db.py) instead of failing; a write still refused then raises
-NotSaved, with nothing of it stored.
+waits for it instead of failing. Each write commits by its deadline (common/db.py: within the
+Rasa server's wait for the action) or not at all: refused, or still waiting at the deadline, it
+raises NotSaved, with nothing of it stored, then or later. Reads wait for no write (WAL on SQLite,
+MVCC on PostgreSQL).
 
     python -m actions.learner_store migrate   # bring the learner database to the latest schema
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -24,7 +27,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from actions.learner_schema import Learner, MilestoneDone
-from common.db import engine_for, insert_ignoring_duplicates, printable, session_scope
+from common.db import (
+    DeadlinePassed,
+    engine_for,
+    insert_ignoring_duplicates,
+    printable,
+    session_scope,
+    write_scope,
+)
 from common.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
@@ -40,8 +50,8 @@ PROFILE_FIELDS = (
 
 
 class NotSaved(Exception):
-    """A write was refused (e.g. the database stayed locked past the busy timeout): nothing of it
-    was stored, and trying again later can succeed."""
+    """A write was refused (e.g. the database stayed locked until the write's deadline): nothing
+    of it was stored, then or later, and trying again can succeed."""
 
 
 @dataclass(frozen=True)
@@ -172,12 +182,15 @@ class ProgressStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        """One write transaction; NotSaved (after the rollback) if the database refuses it."""
+        """One write transaction, committed by its deadline (common/db.py); NotSaved (after the
+        rollback) if the database refuses it or the deadline passes first."""
         try:
-            with session_scope(self.url) as session:
+            with write_scope(self.url) as session:
                 yield session
         except OperationalError as error:
             raise NotSaved(str(error.orig)) from error
+        except DeadlinePassed as error:
+            raise NotSaved(str(error)) from error
 
     @staticmethod
     def _ensure_learner(session: Session, sender_id: str) -> None:
@@ -189,19 +202,26 @@ class ProgressStore:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the learner database at `url` to `revision` (Alembic), creating it if needed."""
-    # Alembic logs set-up chatter at INFO on import and every run: quiet it before importing.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
-    from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config = alembic_config(url)
     before = current_revision(url)
     command.upgrade(config, revision)
     after = current_revision(url)
     if after != before:
         logger.info("Learner database migrated from %s to %s.", before or "empty", after)
+
+
+def alembic_config(url: str):
+    """Alembic's configuration for the learner database at `url`."""
+    # Alembic logs set-up chatter at INFO on import and every run: quiet it before importing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
 
 
 def current_revision(url: str) -> str | None:
@@ -219,8 +239,12 @@ def default_progress_store() -> ProgressStore:
 
 @cache
 def _progress_store_at(url: str) -> ProgressStore:
-    migrate(url)
+    with _migrating:  # actions run in threads (actions/threads.py); Alembic's state is global
+        migrate(url)
     return ProgressStore(url)
+
+
+_migrating = threading.Lock()
 
 
 def main() -> None:

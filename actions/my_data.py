@@ -17,6 +17,7 @@ from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import describe_profile
 from actions.learner_store import NotSaved, default_progress_store
 from actions.progress import NOT_SAVED
+from actions.threads import in_a_thread
 
 # The confirmation questions are responses (domain.yml), run by the rules in data/rules/my_data.yml.
 ASK_RESET = "utter_ask_reset_progress"
@@ -44,7 +45,8 @@ class ActionHandleConfirmation(Action):
     def name(self) -> str:
         return "action_handle_confirmation"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         asked = previous_bot_action(tracker)
@@ -78,7 +80,8 @@ class ActionEraseConversation(Action):
     def name(self) -> str:
         return ERASE_CONVERSATION
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         return [AllSlotsReset(), Restarted()]
@@ -88,7 +91,8 @@ class ActionExportMyData(Action):
     def name(self) -> str:
         return "action_export_my_data"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         record = default_progress_store().record(tracker.sender_id)

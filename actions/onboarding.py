@@ -5,6 +5,7 @@ data/rules/onboarding.yml) and the form carries on."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from actions.learner_facts import (
 )
 from actions.learner_store import NotSaved, default_progress_store
 from actions.progress import NOT_SAVED, suggest_next_steps
+from actions.threads import in_a_thread
 
 SKIPPED = "skipped"
 _NO_PREFERENCE = re.compile(r"\b(any|anywhere|no preference|not sure|don't know|either|both)\b")
@@ -49,6 +51,12 @@ def _answering(tracker: Tracker, slot: str) -> str | None:
 class ValidateOnboardingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_onboarding_form"
+
+    @in_a_thread
+    def run(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        # rasa_sdk's run calls the extract_ and validate_ methods below, which read the knowledge
+        # base and store each answer: all of it runs in the thread, on an event loop of its own.
+        return asyncio.run(super().run(dispatcher, tracker, domain))
 
     # Extraction: every slot is answered in the learner's own words.
     async def extract_target_role(self, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -159,7 +167,8 @@ class ActionAskPreferredSetting(Action):
     def name(self) -> str:
         return "action_ask_preferred_setting"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         settings = default_knowledge_base().topic("work_settings").items
@@ -172,7 +181,8 @@ class ActionOnboardingDone(Action):
     def name(self) -> str:
         return "action_onboarding_done"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         completed = default_progress_store().completed(tracker.sender_id)

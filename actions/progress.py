@@ -21,9 +21,10 @@ from actions.learner_facts import (
 from actions.learner_store import NotSaved, default_progress_store
 from actions.recommender import next_milestones, progress
 from actions.replies import next_steps_list, sources_line
+from actions.threads import in_a_thread
 from actions.topic_answers import answer_topic, topic_asked
 
-# Said when the learner database refuses a write (e.g. locked for longer than its busy timeout).
+# Said when the learner database refuses a write (e.g. still locked at the write's deadline).
 NOT_SAVED = "utter_not_saved"
 
 
@@ -69,7 +70,8 @@ class ActionRecordProgress(Action):
     def name(self) -> str:
         return "action_record_progress"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
@@ -129,7 +131,8 @@ class ActionCorrectProgress(Action):
     def name(self) -> str:
         return "action_correct_progress"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
@@ -159,7 +162,8 @@ class ActionShowProgress(Action):
     def name(self) -> str:
         return "action_show_progress"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()
@@ -179,7 +183,8 @@ class ActionSuggestNextSteps(Action):
     def name(self) -> str:
         return "action_suggest_next_steps"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb, store = default_knowledge_base(), default_progress_store()

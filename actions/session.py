@@ -12,13 +12,15 @@ from actions.knowledge_base import default_knowledge_base
 from actions.learner_store import default_progress_store
 from actions.progress import profile_slots
 from actions.recommender import progress
+from actions.threads import in_a_thread
 
 
 class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = [SessionStarted()]

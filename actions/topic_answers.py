@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS, items_named
 from actions.knowledge_base import default_knowledge_base
+from actions.threads import in_a_thread
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class ActionAnswerTopic(Action):
     def name(self) -> str:
         return "action_answer_topic"
 
-    async def run(
+    @in_a_thread
+    def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")

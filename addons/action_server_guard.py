@@ -9,12 +9,18 @@ action, form validation and `action_ask_*` goes through it) and `MessageProcesso
 the installed Rasa first. addons/__init__.py installs them whenever Rasa loads this project's
 addons.
 
-A failed call still fails as Rasa expects (it raises), so the conversation's state stays as Rasa
-leaves it after an action error; a form, for one, carries on at the same question. Once the
-learner has been told, the bot listens (`MessageProcessor._predict_next_with_tracker` is wrapped
-too): left to the policies, a conversation whose session start failed matches no rule, and the
-fallback action would fail in turn until Rasa's circuit breaker trips. Nothing is remembered
-between messages: the next one tries the action server again.
+The learner is told however the call fails: refused, unreachable, timed out, the connection
+lost mid-request (as when a request passes the action server's size limit, docs/operators.md), an
+HTTP error, or an answer that is not an action's result. A rejection (ActionExecutionRejection, a
+form's "not this one") is no failure: it passes through to Rasa.
+
+A failed call still fails as Rasa expects (it raises a RasaException), so the conversation's
+state stays as Rasa leaves it after an action error; a form, for one, carries on at the same
+question. Once the learner has been told, the bot listens
+(`MessageProcessor._predict_next_with_tracker` is wrapped too): left to the policies, a
+conversation whose session start failed matches no rule, and the fallback action would fail in
+turn until Rasa's circuit breaker trips. Nothing is remembered between messages: the next one
+tries the action server again.
 """
 
 from __future__ import annotations
@@ -43,8 +49,9 @@ UNAVAILABLE_REPLY = (
     "Please try again in a minute."
 )
 # Longest wait for one action. A learner hears back within 3 s even from a hung action server
-# (this + parsing and the reply). Actions take well under 0.2 s; the learner database's busy
-# timeout (common/db.py) is shorter, so an action waiting on a lock answers before this.
+# (this + parsing and the reply). Actions take well under 0.2 s; a write that waits for a lock
+# commits by its deadline (common/db.py, shorter) or not at all, so an action waiting on a lock
+# answers before this, and no write lands after the learner was told it failed.
 ACTION_TIMEOUT_SECONDS = 2.6
 
 # Whether an action call already failed while handling the current message. One message can
@@ -106,8 +113,12 @@ async def run_or_tell_the_learner(
         )
     except ActionExecutionRejection:
         raise  # the action's own "not me" (e.g. a form's): Rasa handles it
-    except (RasaException, asyncio.TimeoutError) as error:
-        # Refused, unreachable, timed out, or the action failed (HTTP 5xx).
+    except Exception as error:
+        # However the call failed, the action did not run as Rasa expects. Rasa's own run turns
+        # some failures into a RasaException (refused, unreachable, HTTP 5xx) but lets others
+        # escape: the ConnectionError of an action server that answers 413 to a request it will
+        # not read, the JSON or schema error of an answer that is not an action's result.
+        # (asyncio's CancelledError is no Exception: a cancelled message stays cancelled.)
         failed[0] = True
         await output_channel.send_response(tracker.sender_id, {"text": UNAVAILABLE_REPLY})
         raise ActionServerUnavailable(f"'{self.name()}' failed: {error!r}") from error

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from actions.learner_schema import Learner, MilestoneDone
 from actions.learner_store import migrate
-from common.db import engine_for, insert_ignoring_duplicates, printable
+from common.db import engine_for, insert_ignoring_duplicates, printable, without_time_limits
 from common.settings import PROJECT_ROOT, load_settings
 
 BATCH = 1000
@@ -61,6 +61,7 @@ def copy_learners(source_url: str, target_url: str) -> list[Count]:
             rows = [dict(row) for row in source.execute(select(table)).mappings()]
         count.source = len(rows)
         with engine_for(target_url).begin() as target:
+            without_time_limits(target)  # batches of rows, not a learner's short write
             before = _keys(target, table, key)
             count.already_there = sum(_key(row, key) in before for row in rows)
             for start in range(0, len(rows), BATCH):
@@ -111,6 +112,7 @@ def copy_conversations(source_url: str, target_url: str) -> Count:
             rows = _events_of(source, events, sender)
         count.source += len(rows)
         with engine_for(target_url).begin() as target:
+            without_time_limits(target)  # batches of rows, not a learner's short write
             stored = _events_of(target, table, sender)
             if stored[: len(rows)] == rows:  # moved before (and maybe continued since)
                 count.already_there += len(rows)

@@ -2,7 +2,8 @@
 knowledge base defines it (so that a step added to knowledge/path.yml changes no test)."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -86,7 +87,7 @@ def slot_events(events: list) -> dict:
 
 def refuse_writes(url: str, operation: str, table: str) -> None:
     """Make the SQLite database at `url` refuse every `operation` ("INSERT", "DELETE") on `table`
-    with an OperationalError, as a database still locked after the busy timeout does. (The
+    with an OperationalError, as a database still locked at a write's deadline does. (The
     trigger reads a table that does not exist.)"""
     with engine_for(url).begin() as connection:
         connection.execute(
@@ -95,6 +96,23 @@ def refuse_writes(url: str, operation: str, table: str) -> None:
                 " BEGIN SELECT * FROM refused; END"
             )
         )
+
+
+@contextmanager
+def write_locked(url: str) -> Iterator[None]:
+    """Another connection holds the write lock of the learner database at `url` for the block, as
+    another process's long transaction would: on SQLite the database's (BEGIN IMMEDIATE), on
+    PostgreSQL the learner tables' (reads go on)."""
+    with engine_for(url).connect() as holder:
+        if holder.dialect.name == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.begin()
+            holder.execute(text("LOCK TABLE learners, learner_milestones IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            holder.rollback()
 
 
 def responses_sent(dispatcher: CollectingDispatcher) -> list[str]:

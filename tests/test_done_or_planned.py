@@ -100,6 +100,10 @@ WORDINGS = [
     row("I hold an MBA and I'm thinking about the CCRP", MASTERS),
     row("I'm a team lead and I'd like to get the CHOM", {"leadership"}),
     row("I'm not certified but I'm a member of ACHE", NETWORK),
+    # "already" says its clause is an achievement of its own, not more of the plan ("just" would
+    # not: "just the CCRP" can be wanted too).
+    row("I'm planning to join ACRP and already have a BSN", {"degree"}),
+    row("I want an MHA and just the CCRP", set()),
 ]
 
 

@@ -1,7 +1,12 @@
 """Reporting, correcting, showing progress and next steps, through the real actions."""
 
-import pytest
+import asyncio
 
+import pytest
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+
+from actions.my_data import ASK_DELETE, ActionExportMyData, ActionHandleConfirmation
+from actions.onboarding import ValidateOnboardingForm
 from actions.progress import (
     NOT_SAVED,
     ActionCorrectProgress,
@@ -16,6 +21,7 @@ from tests.support import (
     responses_sent,
     slot_events,
     step_title,
+    write_locked,
 )
 
 # Every test here runs on a fresh knowledge base and an empty learner database.
@@ -230,3 +236,61 @@ async def test_a_clinical_job_counts_as_clinical_experience_in_the_next_steps(
         dispatcher.messages.clear()
         await ActionSuggestNextSteps().run(dispatcher, tracker("what next?"), {})
         assert step_title("clinical_experience") not in reply_text(dispatcher)
+
+
+# While a write waits for a locked learner database, everyone else is answered.
+
+WRITES = {
+    "a report": lambda tracker: (ActionRecordProgress(), tracker("I passed the CCRP")),
+    "an onboarding answer": lambda tracker: (
+        ValidateOnboardingForm(),
+        tracker("4 years", intent="inform", slots={"requested_slot": "years_experience"}),
+    ),
+    "a confirmed deletion": lambda tracker: (
+        ActionHandleConfirmation(),
+        tracker(
+            "yes",
+            intent="affirm",
+            events=[
+                {"event": "action", "name": ASK_DELETE},
+                {"event": "action", "name": "action_listen"},
+                {"event": "user", "text": "yes"},
+            ],
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+async def test_others_are_answered_while_a_write_waits_for_a_lock(
+    write, learner_db_url, store, tracker, domain
+):
+    store.save("learner-1", profile={"current_role": "nurse"}, milestones=["degree"])
+    store.mark_done("learner-2", ["degree", "leadership"])
+    before = store.record("learner-1")
+    writer, writers_message = write(tracker)
+    writers_dispatcher = CollectingDispatcher()
+    readers = [(ActionShowProgress(), CollectingDispatcher())]
+    readers += [(ActionExportMyData(), CollectingDispatcher())]
+
+    with write_locked(learner_db_url):  # for longer than a write may wait
+        writing = asyncio.create_task(writer.run(writers_dispatcher, writers_message, domain))
+        await asyncio.sleep(0)  # the write is under way first
+        for reader, dispatcher in readers:
+            await reader.run(dispatcher, tracker("", sender_id="learner-2"), domain)
+            assert not writing.done()  # answered while the write still waits
+        await writing
+
+    assert reply_text(readers[0][1]).startswith(f"Your progress: {progress_summary(2)}.")
+    assert step_title("leadership") in reply_text(readers[1][1])
+    # The write said it could not save, and nothing of it lands, then or later.
+    assert NOT_SAVED in responses_sent(writers_dispatcher)
+    assert store.record("learner-1") == before
+
+
+def test_every_action_runs_in_a_thread():
+    executor = ActionExecutor()
+    executor.register_package("actions")  # as the action server finds them
+    assert executor.actions
+    for name, run in executor.actions.items():
+        assert getattr(run, "runs_in_a_thread", False), name

@@ -6,24 +6,37 @@ tests/test_action_server_guard.py; here the REST request's own timeout (30 s, wh
 would wait 5 minutes) only keeps a missing guard from hanging the run.
 """
 
+import json
 import signal
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from sanic.config import DEFAULT_CONFIG
 
 from actions.progress import NOT_SAVED
-from addons.action_server_guard import UNAVAILABLE_REPLY
+from addons.action_server_guard import UNAVAILABLE_REPLY, ActionServerUnavailable, one_message
+from common.db import WRITE_DEADLINE_SECONDS
 from scripts.local_servers import RunningAssistant, running_assistant
 from tests.support import (
     PATH_STEPS,
+    RESPONSES,
     needs_model,
     new_sender,
     progress_summary,
+    rendered,
     step_title,
     text_of,
 )
@@ -31,6 +44,10 @@ from tests.support import (
 pytestmark = [pytest.mark.integration, needs_model]
 
 MILESTONES = [step["key"] for step in PATH_STEPS]
+COULD_NOT_SAVE = RESPONSES[NOT_SAVED][0]["text"]
+# The largest request the action server reads: Sanic's default, which rasa_sdk keeps
+# (docs/operators.md).
+ACTION_SERVER_REQUEST_LIMIT = DEFAULT_CONFIG["REQUEST_MAX_SIZE"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +69,16 @@ def learner(servers) -> str:
     name = new_sender()
     servers.say(name, "hi")  # a conversation already under way
     return name
+
+
+def conversation(work_dir: Path, sender: str) -> list[str]:
+    """What the learner said, as the conversation store holds it."""
+    with sqlite3.connect(work_dir / "conversations.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+            (sender,),
+        ).fetchall()
+    return [json.loads(data).get("text") for (data,) in rows]
 
 
 def stored(work_dir: Path, sender: str) -> set[str]:
@@ -128,8 +155,9 @@ def test_a_hung_action_server_gets_a_friendly_reply_then_recovers(servers, learn
 
 
 def test_a_report_waits_for_a_locked_learner_database(servers, learner, work_dir):
-    # The lock is held when the report arrives: the write can only happen once it is released.
-    with write_locked(work_dir / "learners.db", at_most=2.0):
+    # The lock is held when the report arrives, for less than a write's deadline: the write
+    # happens once it is released.
+    with write_locked(work_dir / "learners.db", at_most=WRITE_DEADLINE_SECONDS / 2):
         reply = text_of(servers.say(learner, "I passed the CCRP"))
     assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
     assert stored(work_dir, learner) == {"certification"}
@@ -141,13 +169,129 @@ def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
     statement = "I'm a nurse with a BSN"  # a profile and a milestone: one transaction
     with write_locked(work_dir / "learners.db", at_most=10):
         reply = text_of(servers.say(learner, statement))
-    assert reply == NOT_SAVED  # the action's own answer: it gave up waiting before the guard did
+    assert reply == COULD_NOT_SAVE  # the action's own answer: it gave up before the guard did
     assert profile_row(work_dir, learner) is None
     assert stored(work_dir, learner) == set()
 
     reply = text_of(servers.say(learner, statement))  # trying again, as the reply suggests
     assert f"Marked done: {step_title('degree')}" in reply, reply
-    assert stored(work_dir, learner) == {"degree"}
+    assert "degree" in stored(work_dir, learner)
+
+
+def conversations_at_once(
+    servers: RunningAssistant, first: dict[str, list[str]], then: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Each learner's messages, in order, every learner at the same time: those in `first`
+    start first, `then` half a second later. Returns the text of each reply, by learner.
+
+    The half second puts `then` behind `first` on an action server that runs one action at a
+    time (as it did when the actions waited for the database on its event loop)."""
+
+    def talk(sender: str, messages: list[str]) -> list[str]:
+        return [text_of(servers.say(sender, message)) for message in messages]
+
+    with ThreadPoolExecutor(len(first) + len(then)) as pool:
+        started = {sender: pool.submit(talk, sender, said) for sender, said in first.items()}
+        time.sleep(0.5)
+        started |= {sender: pool.submit(talk, sender, said) for sender, said in then.items()}
+        return {sender: replies.result() for sender, replies in started.items()}
+
+
+def learners_under_way(servers: RunningAssistant, name: str, count: int) -> list[str]:
+    learners = [new_sender(name) for _ in range(count)]
+    for sender in learners:
+        servers.say(sender, "hi")
+    return learners
+
+
+READ_ONLY = ["show my progress", "is the CCRP worth it?", "export my data"]
+
+
+def test_while_writes_wait_on_a_locked_database_everyone_else_is_answered(servers, work_dir):
+    writers = learners_under_way(servers, "writer", 3)
+    readers = learners_under_way(servers, "reader", 3)
+    readers_progress = ["I passed the CCRP", "I'm a nurse with a BSN", "I just joined ACRP"]
+    for reader, report in zip(readers, readers_progress, strict=True):
+        servers.say(reader, report)
+    as_answered_unlocked = {
+        reader: [text_of(servers.say(reader, m)) for m in READ_ONLY] for reader in readers
+    }
+
+    # Held for longer than any action may take: every write waits for it until its deadline.
+    with write_locked(work_dir / "learners.db", at_most=10):
+        replies = conversations_at_once(
+            servers,
+            first={writer: ["I passed the CCRP"] for writer in writers},
+            then={reader: READ_ONLY for reader in readers},
+        )
+
+    for reader in readers:
+        assert replies[reader] == as_answered_unlocked[reader], reader
+    for writer in writers:
+        assert replies[writer] == [COULD_NOT_SAVE], writer
+    # And no write lands later: the learner was told it failed.
+    for writer in writers:
+        progress = text_of(servers.say(writer, "show my progress"))
+        assert progress.startswith(f"Your progress: {progress_summary(0)}."), progress
+        assert stored(work_dir, writer) == set()
+
+
+@pytest.mark.parametrize(
+    ("request_", "done", "profile_kept", "conversation_kept"),
+    [
+        ("delete my data", "utter_data_deleted", False, False),
+        ("start over", "utter_progress_cleared", True, True),
+    ],
+    ids=["delete my data", "start over"],
+)
+def test_a_destructive_request_during_a_lock_changes_nothing_and_says_so(
+    servers, work_dir, request_, done, profile_kept, conversation_kept
+):
+    learner = new_sender()
+    said_before = ["I'm a nurse with a BSN", "I passed the CCRP"]
+    for message in said_before:
+        servers.say(learner, message)
+    milestones = stored(work_dir, learner)
+    assert milestones
+    others = learners_under_way(servers, "other", 2)  # their reports wait on the lock too
+    assert text_of(servers.say(learner, request_)).endswith("Are you sure?")
+
+    with write_locked(work_dir / "learners.db", at_most=10):
+        replies = conversations_at_once(
+            servers,
+            first={other: ["I passed the CCRP"] for other in others},
+            then={learner: ["yes"]},
+        )
+    assert replies[learner] == [COULD_NOT_SAVE]
+    # Nothing changed, then or later: profile, progress and conversation are all there.
+    progress = text_of(servers.say(learner, "show my progress"))
+    assert progress.startswith(f"Your progress: {progress_summary(len(milestones))}."), progress
+    assert profile_row(work_dir, learner) is not None
+    assert stored(work_dir, learner) == milestones
+    assert set(said_before) <= set(conversation(work_dir, learner))
+
+    # Asked again with the database free, it is done, in both stores.
+    assert text_of(servers.say(learner, request_)).endswith("Are you sure?")
+    confirmed = text_of(servers.say(learner, "yes"))
+    assert confirmed == rendered({"response": done, "count": len(milestones)})["text"]
+    assert stored(work_dir, learner) == set()
+    assert (profile_row(work_dir, learner) is not None) == profile_kept
+    assert (set(said_before) <= set(conversation(work_dir, learner))) == conversation_kept
+
+
+async def test_a_request_over_the_action_servers_size_limit_gets_the_friendly_reply(servers):
+    # A conversation whose stored events outgrew what the action server accepts (finding 1: the
+    # action server answered 413 before reading it, and Rasa's call ended in a ConnectionError
+    # that left the learner without a reply, on every message).
+    too_large = "x" * (ACTION_SERVER_REQUEST_LIMIT + 1)
+    tracker = DialogueStateTracker.from_events("learner", [UserUttered(too_large)])
+    action = RemoteAction(
+        "action_show_progress", EndpointConfig(f"{servers.action_server_url}/webhook")
+    )
+    channel = CollectingOutputChannel()
+    with one_message(), pytest.raises(ActionServerUnavailable):
+        await action.run(channel, TemplatedNaturalLanguageGenerator({}), tracker, Domain.empty())
+    assert [message["text"] for message in channel.messages] == [UNAVAILABLE_REPLY]
 
 
 def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(servers, work_dir):

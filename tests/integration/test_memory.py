@@ -11,6 +11,14 @@ from tests.support import needs_model, new_sender, progress_summary, step_title,
 pytestmark = [pytest.mark.integration, needs_model]
 
 
+def milestones_of(work_dir, sender: str) -> set[str]:
+    with sqlite3.connect(work_dir / "learners.db") as db:
+        rows = db.execute(
+            "SELECT milestone FROM learner_milestones WHERE sender_id = ?", (sender,)
+        ).fetchall()
+    return {milestone for (milestone,) in rows}
+
+
 def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
     ana, ben = new_sender("ana"), new_sender("ben")
 
@@ -19,8 +27,10 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
         assert "Education: bachelor's degree (nursing)" in background, background
         assistant.say(ana, "I passed the CCRP")
         assistant.say(ana, "I just joined ACRP")
+        done = milestones_of(tmp_path, ana)
+        assert {"degree", "certification", "professional_organisation"} <= done
         before = text_of(assistant.say(ana, "show my progress"))
-        assert before.startswith(f"Your progress: {progress_summary(3)}."), before
+        assert before.startswith(f"Your progress: {progress_summary(len(done))}."), before
 
     # Both servers stopped and started again on the same databases.
     with running_assistant(work_dir=tmp_path) as assistant:
@@ -33,7 +43,7 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
             assert step_title(already_done) not in next_steps
 
         welcome = text_of(assistant.say(ana, "/session_start"))
-        assert welcome.startswith(f"Welcome back! You have {progress_summary(3)}."), welcome
+        assert welcome.startswith(f"Welcome back! You have {progress_summary(len(done))}."), welcome
 
         nothing_yet = f"Your progress: {progress_summary(0)}."
         assert text_of(assistant.say(ben, "show my progress")).startswith(nothing_yet)
