@@ -11,15 +11,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
+from actions.answers import SHOWN_FACTS, meaning_scores, question_part, say_not_covered
 from actions.conversation import (
     LAST_TOPIC,
     items_named,
     latest_text,
+    latest_utterance,
     listed_items,
     referenced_position,
 )
 from actions.guidance import offer_topics
 from actions.knowledge_base import ItemInfo, default_knowledge_base
+from actions.questions import not_covered
 from actions.threads import in_a_thread
 
 # Words that carry no filter meaning in "which of those is best for research?".
@@ -44,6 +47,13 @@ class ActionAnswerFollowUp(Action):
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
         kb = default_knowledge_base()
+        question = question_part(latest_utterance(tracker))
+        gap = not_covered(question, kb)
+        if gap is not None:  # "and what does the CHOM cost?"
+            answered = say_not_covered(
+                dispatcher, question, gap, tracker.get_slot(LAST_TOPIC), meaning_scores(tracker)
+            )
+            return [SlotSet(LAST_TOPIC, answered.topic)] if answered.topic else []
         named = items_named(tracker, kb)
         if named:
             return self._answer_item(dispatcher, kb, named[0])
@@ -65,14 +75,16 @@ class ActionAnswerFollowUp(Action):
         if topic is None:
             offer_topics(dispatcher, "utter_more_on_which_topic")
             return []
-        if topic.more:
-            dispatcher.utter_message(text=replies.more_answer(topic))
+        shown = set(tracker.get_slot(SHOWN_FACTS) or [])
+        not_yet_said = [fact for fact in topic.facts + topic.more if fact.key not in shown]
+        if not_yet_said:
+            dispatcher.utter_message(text=replies.more_answer(topic, not_yet_said))
         else:
             dispatcher.utter_message(response="utter_nothing_more", topic=topic.title.lower())
         if topic.related:
             related = replies.topic_titles(topic.related)
             dispatcher.utter_message(response="utter_related_topics", topics=related)
-        return []
+        return [SlotSet(SHOWN_FACTS, sorted(shown | {fact.key for fact in not_yet_said}))]
 
     @staticmethod
     def _answer_item(dispatcher, kb, item: ItemInfo) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from actions.kb_schema import (
     BuildInfo,
+    ExampleQuestion,
     Fact,
     Item,
     ItemAlias,
@@ -37,7 +38,7 @@ from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
-KNOWLEDGE_FILES = ("sources.yml", "topics.yml", "items.yml", "path.yml")
+KNOWLEDGE_FILES = ("sources.yml", "topics.yml", "items.yml", "path.yml", "questions.yml")
 
 
 class KnowledgeError(ValueError):
@@ -50,6 +51,17 @@ class KnowledgeContent:
     topics: list[dict[str, Any]]
     items: list[dict[str, Any]]
     steps: list[dict[str, Any]]
+    questions: dict[str, list[str]]  # entry key -> questions learners ask that it answers
+
+    def entry_keys(self) -> set[str]:
+        """Every entry a question can be answered with: facts by id, summary:<topic>,
+        item:<name> and step:<key>."""
+        keys = {f"summary:{topic['key']}" for topic in self.topics}
+        for topic in self.topics:
+            facts = (topic.get("facts") or []) + (topic.get("more") or [])
+            keys |= {fact["id"] for fact in facts if fact.get("id")}
+        keys |= {f"item:{item['name']}" for item in self.items}
+        return keys | {f"step:{step['key']}" for step in self.steps}
 
 
 def content_hash(directory: Path) -> str:
@@ -70,6 +82,9 @@ def read_knowledge(directory: Path) -> KnowledgeContent:
         topics=load("topics.yml", "topics"),
         items=load("items.yml", "items"),
         steps=load("path.yml", "steps"),
+        questions=yaml.safe_load((directory / "questions.yml").read_text(encoding="utf-8"))[
+            "questions"
+        ],
     )
     _check_references(content)
     return content
@@ -110,6 +125,9 @@ def _check_references(content: KnowledgeContent) -> None:
     for step in content.steps:
         check(f"path step {step['title']}", step["topic"], topics, "topic")
         check(f"path step {step['title']}", step.get("source"), sources, "source")
+
+    unknown_entries = set(content.questions) - content.entry_keys()
+    problems += [f"questions.yml: unknown entry '{key}'" for key in sorted(unknown_entries)]
 
     aliases: dict[str, str] = {}
     for item in content.items:
@@ -202,6 +220,11 @@ def _rows_by_stage(content: KnowledgeContent) -> list[list[KnowledgeBaseModel]]:
                 )
     for item, alias in names_of_items(content.items):
         rows.append(ItemAlias(alias=alias, item_name=item["name"]))
+    for entry, questions in content.questions.items():
+        rows += [
+            ExampleQuestion(entry_key=entry, position=position, question=question)
+            for position, question in enumerate(questions)
+        ]
     for topic in content.topics:
         for position, name in enumerate(topic.get("items") or []):
             rows.append(TopicItem(topic_key=topic["key"], item_name=name, position=position))

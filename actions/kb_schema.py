@@ -81,6 +81,16 @@ class PathStep(KnowledgeBaseModel):
     roles = Column(Text, nullable=False, default="")  # "|"-separated current jobs that have it
 
 
+class ExampleQuestion(KnowledgeBaseModel):
+    """A question learners ask that an entry answers (knowledge/questions.yml): the answer
+    ranking compares a learner's question with these as well as with the entry's own text."""
+
+    __tablename__ = "kb_example_questions"
+    entry_key = Column(String(200), primary_key=True)  # a fact id, summary:, item: or step: key
+    position = Column(Integer, primary_key=True)
+    question = Column(Text, nullable=False)
+
+
 class BuildInfo(KnowledgeBaseModel):
     """One row: the hash of the knowledge files the tables were built from."""
 

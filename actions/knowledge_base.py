@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from actions.kb_loader import ensure_knowledge_base
 from actions.kb_schema import (
+    ExampleQuestion,
     Fact,
     Item,
     ItemAlias,
@@ -123,6 +124,12 @@ class KnowledgeBase:
                 related=[TopicRef(k, t) for k, t in related],
             )
 
+    def items(self) -> list[ItemInfo]:
+        """Every named thing, by name."""
+        with session_scope(self.url) as session:
+            names = session.execute(select(Item.name).order_by(Item.name)).scalars().all()
+            return self._items(session, names)
+
     def item(self, name: str) -> ItemInfo | None:
         with session_scope(self.url) as session:
             found = self._items(session, [name])
@@ -152,6 +159,19 @@ class KnowledgeBase:
                     found.append((match.start(), name))
             names = list(dict.fromkeys(name for _, name in sorted(found)))
             return self._items(session, names)
+
+    def example_questions(self) -> dict[str, list[str]]:
+        """Entry key -> the questions learners ask that the entry answers."""
+        with session_scope(self.url) as session:
+            rows = session.execute(
+                select(ExampleQuestion.entry_key, ExampleQuestion.question).order_by(
+                    ExampleQuestion.entry_key, ExampleQuestion.position
+                )
+            ).all()
+        questions: dict[str, list[str]] = {}
+        for key, question in rows:
+            questions.setdefault(key, []).append(question)
+        return questions
 
     def vocabulary(self) -> frozenset[str]:
         """Every word the knowledge base uses (lower case): its topics, facts, items with their

@@ -1,9 +1,9 @@
-"""Find the knowledge-base passage closest to a question the intents could not place.
+"""Lexical search over the knowledge base: which passages share a question's words.
 
 A passage is one sourced sentence of the knowledge base: a topic's summary or fact, an item's
-description, a step of the career path. The search is lexical (BM25 over word lemmas, with the
-topic's title and the item's names added to each passage's words).
-scripts/evaluate_passage_search.py measures it on the held-out questions.
+description, a step of the career path. Each is searched with its topic's title, its names and
+the questions learners ask that it answers (knowledge/questions.yml), by BM25 over word lemmas.
+actions/answers.py combines this with the Rasa server's ranking by meaning.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -56,6 +56,10 @@ class Passage:
     topic_title: str
     source: str  # the source document's title
     label: str = ""  # extra words that identify it (its topic's title, an item's names)
+    # What it is in the knowledge base: a fact's id ("degrees.bachelors_required"),
+    # "summary:<topic>", "item:<item name>" or "step:<path step key>".
+    key: str = ""
+    questions: tuple[str, ...] = ()  # questions learners ask that it answers (questions.yml)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,9 @@ class LexicalPassageSearch:
     def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.75) -> None:
         self.passages = list(passages)
         self.k1, self.b = k1, b
-        self.documents = [Counter(words(f"{p.label} {p.text}")) for p in self.passages]
+        self.documents = [
+            Counter(words(" ".join([p.label, p.text, *p.questions]))) for p in self.passages
+        ]
         self.lengths = [sum(d.values()) for d in self.documents]
         self.average_length = sum(self.lengths) / max(1, len(self.lengths))
         frequency = Counter(word for document in self.documents for word in document)
@@ -94,6 +100,7 @@ class LexicalPassageSearch:
 
 
 def passages_of(kb: KnowledgeBase) -> list[Passage]:
+    """Every sourced sentence of the knowledge base, with the questions it answers."""
     passages = []
     for ref in kb.topics():
         topic = kb.topic(ref.key)
@@ -101,21 +108,27 @@ def passages_of(kb: KnowledgeBase) -> list[Passage]:
             continue
         facts = topic.facts + topic.more
         source = facts[0].source if facts else ""
-        passages.append(Passage(topic.summary, topic.key, topic.title, source, topic.title))
-        passages += [
-            Passage(fact.text, topic.key, topic.title, fact.source, topic.title) for fact in facts
-        ]
-        passages += [
+        passages.append(
             Passage(
-                f"{item.heading}: {item.description}",
-                topic.key,
-                topic.title,
-                item.source,
-                f"{topic.title} {item.name} {item.full_name}",
+                topic.summary, topic.key, topic.title, source, topic.title, f"summary:{ref.key}"
             )
-            for item in topic.items
+        )
+        passages += [
+            Passage(fact.text, topic.key, topic.title, fact.source, topic.title, fact.key)
+            for fact in facts
         ]
     titles = {ref.key: ref.title for ref in kb.topics()}
+    passages += [
+        Passage(
+            f"{item.heading}: {item.description}",
+            item.topic,
+            titles.get(item.topic, ""),
+            item.source,
+            f"{titles.get(item.topic, '')} {item.name} {item.full_name}",
+            f"item:{item.name}",
+        )
+        for item in kb.items()
+    ]
     passages += [
         Passage(
             f"{step.title}: {step.text}",
@@ -123,10 +136,14 @@ def passages_of(kb: KnowledgeBase) -> list[Passage]:
             titles.get(step.topic, ""),
             step.source,
             "career path step",
+            f"step:{step.key}",
         )
         for step in kb.path()
     ]
-    return passages
+    questions = kb.example_questions()
+    return [
+        replace(passage, questions=tuple(questions.get(passage.key, ()))) for passage in passages
+    ]
 
 
 @cache

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import answer_question
 from actions.claims import achieved_part
 from actions.conversation import Utterance, items_in, latest_utterance, split_statement_and_question
 from actions.knowledge_base import KnowledgeBase, PathStepInfo, default_knowledge_base
@@ -22,7 +23,7 @@ from actions.learner_store import NotSaved, default_progress_store
 from actions.recommender import next_milestones, progress
 from actions.replies import next_steps_list, sources_line
 from actions.threads import in_a_thread
-from actions.topic_answers import answer_topic, topic_asked
+from actions.topic_answers import topic_asked
 
 # Said when the learner database refuses a write (e.g. still locked at the write's deadline).
 NOT_SAVED = "utter_not_saved"
@@ -80,7 +81,7 @@ class ActionRecordProgress(Action):
         statement, question = split_statement_and_question(latest_utterance(tracker))
         facts = profile_facts(statement, kb)
         milestones = milestones_named(achieved_part(statement), kb, path_keys)
-        milestones += [m for m in milestones_from_profile(facts) if m not in milestones]
+        milestones += [m for m in milestones_from_profile(facts, path) if m not in milestones]
 
         events: list[dict[str, Any]] = []
         recorded = bool(facts or milestones)
@@ -90,7 +91,9 @@ class ActionRecordProgress(Action):
             events += self._record(dispatcher, store, tracker.sender_id, path, facts, milestones)
         elif not_done_yet:
             dispatcher.utter_message(response="utter_not_done_yet")
-        answered = answer_question(dispatcher, tracker, question, kb) if question.text else []
+        answered = (
+            answer_question_asked_too(dispatcher, tracker, question, kb) if question.text else []
+        )
         if not (recorded or not_done_yet or answered):
             dispatcher.utter_message(response="utter_which_milestone_done")
         return events + answered
@@ -115,14 +118,14 @@ class ActionRecordProgress(Action):
         return profile_slots(facts)
 
 
-def answer_question(dispatcher, tracker, question: Utterance, kb) -> list[dict[str, Any]]:
-    """Answer the question part of a statement: the topic NLU ranks for it, else the first
-    knowledge-base thing it names."""
+def answer_question_asked_too(dispatcher, tracker, question: Utterance, kb) -> list[dict[str, Any]]:
+    """Answer the question part of a statement, on the topic NLU ranks for it, else that of the
+    first knowledge-base thing it names."""
     topic = topic_asked(tracker)
     if topic is None:
         named = items_in(question, kb)
         topic = named[0].topic if named else None
-    return answer_topic(dispatcher, tracker, topic) if topic else []
+    return answer_question(dispatcher, tracker, topic)
 
 
 class ActionCorrectProgress(Action):

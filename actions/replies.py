@@ -6,8 +6,12 @@ from the knowledge base."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from actions.knowledge_base import ItemInfo, PathStepInfo, SourcedText, TopicInfo, TopicRef
+
+if TYPE_CHECKING:
+    from actions.passage_search import Passage
 
 
 def sources_line(sources: Iterable[str]) -> str:
@@ -38,10 +42,10 @@ def topic_answer(topic: TopicInfo, path: Sequence[PathStepInfo] = ()) -> str:
     return "\n".join(lines)
 
 
-def more_answer(topic: TopicInfo) -> str:
-    """The topic's "more" facts; the caller says so when there are none."""
-    lines = [f"More on {topic.title.lower()}:", *_bullets(topic.more)]
-    lines.append(sources_line(fact.source for fact in topic.more))
+def more_answer(topic: TopicInfo, facts: Sequence[SourcedText]) -> str:
+    """More of a topic: the facts not given yet (the caller says so when there are none)."""
+    lines = [f"More on {topic.title.lower()}:", *_bullets(facts)]
+    lines.append(sources_line(fact.source for fact in facts))
     return "\n".join(lines)
 
 
@@ -66,6 +70,30 @@ def filtered_items_answer(matches: Sequence[ItemInfo], words: str) -> str:
     lines = [f"For {words}:"]
     lines += [f"- {item.heading}: {item.description}" for item in matches]
     lines.append(sources_line(item.source for item in matches))
+    return "\n".join(lines)
+
+
+def lower_first(text: str) -> str:
+    """A sentence continued after "Yes: ": its first letter in lower case, unless it starts an
+    acronym ("CCRP", "HIPAA")."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def answer(lead: str, passages: Sequence[Passage]) -> str:
+    """An answer: its first sentence (the best passage, perhaps after "Yes: "), the second
+    passage as a bullet when there is one, and their sources."""
+    lines = [lead, *[f"- {passage.text}" for passage in passages[1:]]]
+    lines.append(sources_line(passage.source for passage in passages))
+    return "\n".join(lines)
+
+
+def comparison(items: Sequence[ItemInfo]) -> str:
+    """Two named things side by side, as the guides describe each."""
+    lines = [" or ".join(item.name for item in items) + "? Here is how the guides describe each:"]
+    lines += [f"- {item.heading}: {item.description}" for item in items]
+    lines.append(sources_line(item.source for item in items))
     return "\n".join(lines)
 
 

@@ -1,8 +1,5 @@
-"""Topic questions: every ask_<topic key> intent is answered by action_answer_topic.
-
-When the question names exactly one thing the topic covers ("is the CCRP worth it?"), the answer
-is about that thing; otherwise it is the topic's overview.
-"""
+"""Topic questions: every ask_<topic key> intent is answered by action_answer_topic, with the
+facts that answer the question asked (actions/answers.py), on the intent's topic."""
 
 from __future__ import annotations
 
@@ -10,11 +7,9 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
-from actions.conversation import LAST_TOPIC, LISTED_ITEMS, items_named
+from actions.answers import answer_question
 from actions.knowledge_base import default_knowledge_base
 from actions.threads import in_a_thread
 
@@ -45,35 +40,7 @@ class ActionAnswerTopic(Action):
         if topic is None:
             logger.warning("action_answer_topic ran for %r, which asks no topic.", intent)
             return []
-        return answer_topic(dispatcher, tracker, topic)
-
-
-def answer_topic(
-    dispatcher: CollectingDispatcher, tracker: Tracker, topic_key: str
-) -> list[dict[str, Any]]:
-    """Answer a topic question; about one thing when the message names exactly one it covers.
-    A key the knowledge base does not have gets no answer (and no slot changes)."""
-    kb = default_knowledge_base()
-    topic = kb.topic(topic_key)
-    if topic is None:
-        logger.warning("No knowledge-base topic %r to answer.", topic_key)
-        return []
-    covered = {item.name for item in topic.items}
-    named = [
-        item for item in items_named(tracker, kb) if item.topic == topic_key or item.name in covered
-    ]
-    if len(named) == 1:
-        dispatcher.utter_message(text=replies.item_answer(named[0], topic))
-    else:
-        path = kb.path() if topic_key == "career_path" else ()
-        dispatcher.utter_message(text=replies.topic_answer(topic, path))
-        if topic.items:
-            items = replies.numbered(item.name for item in topic.items)
-            dispatcher.utter_message(response="utter_ask_about_listed", items=items)
-    return [
-        SlotSet(LAST_TOPIC, topic_key),
-        SlotSet(LISTED_ITEMS, [item.name for item in topic.items]),
-    ]
+        return answer_question(dispatcher, tracker, topic)
 
 
 def topic_asked(tracker: Tracker, min_confidence: float = 0.2) -> str | None:

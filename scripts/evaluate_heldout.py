@@ -45,9 +45,12 @@ class HeldoutReport:
         return "\n".join(lines)
 
 
+TOPIC_LEVEL_SETS = ("questions.yml", "variants.yml")  # answers.yml is scripts/evaluate_answers.py's
+
+
 def load_questions(path: Path | None = None) -> list[dict]:
-    """One held-out file's questions, or every file's when no path is given."""
-    paths = [path] if path else sorted(HELDOUT_DIR.glob("*.yml"))
+    """One held-out file's questions, or every topic-level file's when no path is given."""
+    paths = [path] if path else [HELDOUT_DIR / name for name in TOPIC_LEVEL_SETS]
     return [
         question
         for each in paths

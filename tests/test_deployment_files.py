@@ -395,7 +395,14 @@ def test_the_http_api_stays_off_as_with_make_run():
 
 @pytest.mark.parametrize(
     "path",
-    [MODEL, SPACY_PIPELINE, WIDGET_CLIENT, "addons/", *project_packages_imported_by("addons")],
+    [
+        MODEL,
+        SPACY_PIPELINE,
+        WIDGET_CLIENT,
+        "addons/",
+        "knowledge/questions.yml",  # the featurizer's knowledge ranking
+        *project_packages_imported_by("addons"),
+    ],
 )
 def test_the_rasa_image_holds_what_the_server_loads_by_relative_path(path):
     copies, _ = dockerfile(RASA_DOCKERFILE)

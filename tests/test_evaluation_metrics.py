@@ -1,10 +1,10 @@
-"""The measuring instruments of scripts/evaluate.py and scripts/evaluate_passage_search.py,
-checked on cases worked out by hand."""
+"""The measuring instruments of scripts/evaluate.py and scripts/evaluate_answers.py, checked on
+cases worked out by hand."""
 
 import pytest
 
 from scripts.evaluate import PIPELINES, adopted_pipeline, entity_f1, intent_f1, percentile
-from scripts.evaluate_passage_search import Answered, lowest_threshold, offered
+from scripts.evaluate_answers import ANSWER_WITHIN, answered
 
 
 def test_intent_f1_weighted_and_macro():
@@ -40,11 +40,21 @@ def test_config_yml_uses_one_of_the_compared_pipelines():
     assert (PIPELINES / f"{adopted_pipeline()}.yml").exists()
 
 
-def test_the_passage_threshold_is_the_lowest_score_with_85_percent_offered_on_topic():
-    # Closest passages' scores, and whether each was on the question's topic.
-    results = [Answered(score, on_topic) for score, on_topic in
-               [(9.0, True), (8.0, True), (7.0, False), (6.0, True), (5.0, False)]]  # fmt: skip
-    assert offered(results, 5.0) == (3, 2, 0)  # 60% right
-    assert offered(results, 6.5) == (2, 1, 2)  # 67% right
-    assert lowest_threshold(results) == 7.1
-    assert offered(results, 7.1) == (2, 0, 3)
+TEXTS = {"a.fact": "A bachelor's degree is typically required.", "b.fact": "Join ACRP."}
+BACHELORS = TEXTS["a.fact"]
+ONE = {"answers": ["a.fact"]}
+TWO_PARTS = {"parts": [["a.fact"], ["b.fact"]]}
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "right"),
+    [
+        (f"It depends: {BACHELORS.lower()}", ONE, True),  # after a lead, in any case
+        ("x" * ANSWER_WITHIN + BACHELORS, ONE, False),  # too late: after an overview
+        (f"Join   ACRP.\n{BACHELORS}", TWO_PARTS, True),  # each part, in any order
+        (BACHELORS, TWO_PARTS, False),  # one part unanswered
+        ("Something else entirely.", {"answers": ["a.fact", "b.fact"]}, False),
+    ],
+)
+def test_an_answer_counts_when_its_fact_comes_first(reply, question, right):
+    assert answered(reply, question, TEXTS) is right

@@ -21,6 +21,8 @@ RUN pip install --no-cache-dir "pip==24.0" \
 # (actions/) is not needed here.
 COPY addons/ addons/
 COPY common/ common/
+# The featurizer ranks the knowledge base's entries by their example questions (KNOWLEDGE_DIR).
+COPY knowledge/questions.yml knowledge/questions.yml
 # config.yml's SpacyNLP loads the pipeline from this relative path when the model loads.
 COPY build/spacy_kb/ build/spacy_kb/
 COPY models/coach.tar.gz models/coach.tar.gz
