@@ -16,6 +16,7 @@ taken out must find its own entry), not on the held-out questions that measure t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,8 @@ from actions.conversation import (
     latest_utterance,
     split_statement_and_question,
 )
-from actions.knowledge_base import ItemInfo, KnowledgeBase, default_knowledge_base
+from actions.knowledge_base import ItemInfo, KnowledgeBase, PathStepInfo, default_knowledge_base
+from actions.learner_store import LearnerRecord, default_progress_store
 from actions.passage_search import Passage, default_passage_search
 from actions.questions import (
     RELATED_TOPIC,
@@ -44,16 +46,21 @@ from actions.questions import (
     split_questions,
     yes_no_lead,
 )
+from actions.recommender import next_milestones, progress
 from common.knowledge_ranking import KNOWLEDGE_RANKING
 
 CAREER_PATH = "career_path"  # its answer is the path itself, step by step
 SHOWN_FACTS = "shown_facts"  # slot: the passages the last answer gave, so "tell me more" goes on
 
-# score = cosine by meaning + LEXICAL_WEIGHT * BM25 / the question's best BM25 + preferences.
-LEXICAL_WEIGHT = 0.4
+# score = cosine by meaning + LEXICAL_WEIGHT * BM25 / (BM25 + LEXICAL_HALF) + preferences: a
+# passage sharing LEXICAL_HALF BM25 points with the question gets half the lexical weight.
+LEXICAL_WEIGHT = 0.8
+LEXICAL_HALF = 8.0
 TOPIC_PREFERENCE = 0.1  # for the topic NLU predicted: it is right far more often than not
 NAMED_PREFERENCE = 0.1  # for an entry about a thing the question names
-SECOND_ENTRY_MARGIN = 0.08  # a second entry is given when it scores within this of the first
+SECOND_ENTRY_MARGIN = 0.25  # a second entry is given when it scores within this of the first
+# A topic's summary sums the topic up; where a fact of it answers as well, the fact is the answer.
+SUMMARY_PENALTY = 0.05
 # Below this nothing answers better than the topic's overview (about a 0.5 cosine with no word
 # in common).
 MIN_ANSWER_SCORE = 0.5
@@ -73,9 +80,16 @@ def answer_question(
     kb = default_knowledge_base()
     asked = question_part(latest_utterance(tracker))
     meaning = meaning_scores(tracker)
+    record = default_progress_store().record(tracker.sender_id)
+    parts = split_questions(asked)
+    # NLU's topic is the message's: it belongs to the first question; the others find their own.
+    hints = [topic_hint] + [None] * (len(parts) - 1)
     answered = [
-        answer_one(dispatcher, kb, part, topic_hint, meaning) for part in split_questions(asked)
+        answer_one(dispatcher, kb, part, hint, meaning, about_the_learner(part, record))
+        for part, hint in zip(parts, hints, strict=True)
     ]
+    if record is not None:
+        say_where_the_learner_stands(dispatcher, kb, record, answered)
     last = next((a for a in reversed(answered) if a.topic), None)
     if last is None:
         return []
@@ -101,12 +115,28 @@ def meaning_scores(tracker: Tracker) -> dict[str, float]:
     return {entry["entry"]: float(entry["score"]) for entry in ranking if "entry" in entry}
 
 
+def about_the_learner(question: str, record: LearnerRecord | None) -> str:
+    """What the learner told about themselves, when a question asks about them ("which
+    certification fits my background?", "someone like me"): searched for with the question."""
+    if record is None or not _ABOUT_ME.search(question):
+        return ""
+    profile = record.profile
+    said = [profile.current_role, profile.education_field, profile.target_role]
+    if profile.education_level == "none":
+        said.append("without a degree")
+    return " ".join(part for part in said if part)
+
+
+_ABOUT_ME = re.compile(r"\b(?:my|me|like me|for me)\b", re.IGNORECASE)
+
+
 def answer_one(
     dispatcher: CollectingDispatcher,
     kb: KnowledgeBase,
     question: str,
     topic_hint: str | None,
     meaning: dict[str, float],
+    background: str = "",
 ) -> Answered:
     gap = not_covered(question, kb)
     if gap is not None:
@@ -116,12 +146,13 @@ def answer_one(
     if compared:
         dispatcher.utter_message(text=replies.comparison(compared))
         return Answered(compared[0].topic, [f"item:{item.name}" for item in compared])
-    passages = answering_entries(question, topic_hint, meaning, named)
+    passages = answering_entries(f"{question} {background}", topic_hint, meaning, named)
     if not passages:
         return overview(dispatcher, kb, topic_hint)
     text = passages[0].text
     if is_yes_no(question):
-        text = f"{yes_no_lead(question, text)}: {replies.lower_first(text)}"
+        continued = text if passages[0].key.startswith("item:") else replies.lower_first(text)
+        text = f"{yes_no_lead(question, text)}: {continued}"
     dispatcher.utter_message(text=replies.answer(text, passages))
     offer_more(dispatcher, kb, topic_hint if topic_hint == CAREER_PATH else passages[0].topic)
     return Answered(passages[0].topic, [passage.key for passage in passages])
@@ -137,17 +168,19 @@ def answering_entries(
     """The one or two entries that best answer `question`, if the best scores `min_score`."""
     search = default_passage_search()
     lexical = {hit.passage.key: hit.score for hit in search.search(question, limit=40)}
-    best_lexical = max(lexical.values(), default=0.0) or 1.0
     named_keys = {f"item:{item.name}" for item in named}
     named_words = [item.name.lower() for item in named]
 
     def score(passage: Passage) -> float:
         total = meaning.get(passage.key, 0.0)
-        total += LEXICAL_WEIGHT * lexical.get(passage.key, 0.0) / best_lexical
+        words = lexical.get(passage.key, 0.0)
+        total += LEXICAL_WEIGHT * words / (words + LEXICAL_HALF)
         if passage.topic == topic_hint:
             total += TOPIC_PREFERENCE
         if passage.key in named_keys or any(w in passage.text.lower() for w in named_words):
             total += NAMED_PREFERENCE
+        if passage.key.startswith("summary:"):
+            total -= SUMMARY_PENALTY
         return total
 
     candidates = search.passages
@@ -217,3 +250,43 @@ def say_not_covered(
         sources=replies.sources_line([closest.source]),
     )
     return Answered(closest.topic, [closest.key])
+
+
+def say_where_the_learner_stands(
+    dispatcher: CollectingDispatcher,
+    kb: KnowledgeBase,
+    record: LearnerRecord,
+    answered: list[Answered],
+) -> None:
+    """For a learner the assistant knows, how the answer's step of the path stands for them:
+    already on their list, or their next step."""
+    shown = [key for answer in answered for key in answer.shown]
+    if not shown:
+        return
+    path = kb.path()
+    steps = steps_answered(kb, path, shown[0])
+    if not steps:
+        return
+    done = progress(path, record.completed).done
+    done_keys = {step.key for step in done}
+    titles = {step.key: step.title for step in path}
+    if all(step in done_keys for step in steps):
+        dispatcher.utter_message(
+            response="utter_step_done_already", step="; ".join(titles[key] for key in steps)
+        )
+        return
+    upcoming = next_milestones(path, record.completed, limit=1)
+    if upcoming and upcoming[0].key in steps:
+        dispatcher.utter_message(response="utter_step_is_next", step=upcoming[0].title)
+
+
+def steps_answered(kb: KnowledgeBase, path: Sequence[PathStepInfo], entry: str) -> list[str]:
+    """The path steps an answering entry is about: the step itself, the step a named thing
+    completes, or the steps of the fact's topic."""
+    if entry.startswith("step:"):
+        return [entry.removeprefix("step:")]
+    if entry.startswith("item:"):
+        item = kb.item(entry.removeprefix("item:"))
+        return [item.milestone] if item and item.milestone else []
+    topic = entry.removeprefix("summary:").split(".")[0]
+    return [step.key for step in path if step.topic == topic]

@@ -19,7 +19,7 @@ from actions.answers import (
 )
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS, latest_utterance
 from actions.knowledge_base import default_knowledge_base
-from actions.questions import compared_items, not_covered
+from actions.questions import about_this_career, compared_items, not_covered
 from actions.threads import in_a_thread
 from actions.topic_answers import topic_of_intent
 
@@ -77,6 +77,8 @@ class ActionClarify(Action):
         meaning = meaning_scores(tracker)
         likely = likely_topics(tracker)
         gap = not_covered(question, kb)
+        if intent == "out_of_scope" and not about_this_career(question, kb):
+            gap = None  # "what's the weather in Paris?" is not a gap in the guides
         if gap is not None:  # "what's the salary?": say plainly the guides don't give it
             answered = say_not_covered(dispatcher, question, gap, next(iter(likely), None), meaning)
             return [SlotSet(LAST_TOPIC, answered.topic)] if answered.topic else []

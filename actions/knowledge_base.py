@@ -173,6 +173,15 @@ class KnowledgeBase:
             questions.setdefault(key, []).append(question)
         return questions
 
+    def aliases(self) -> dict[str, list[str]]:
+        """Item name -> the other ways learners write it."""
+        with session_scope(self.url) as session:
+            rows = session.execute(select(ItemAlias.item_name, ItemAlias.alias)).all()
+        aliases: dict[str, list[str]] = {}
+        for name, alias in rows:
+            aliases.setdefault(name, []).append(alias)
+        return aliases
+
     def vocabulary(self) -> frozenset[str]:
         """Every word the knowledge base uses (lower case): its topics, facts, items with their
         aliases, and path steps. A name outside it is one the guides never mention."""

@@ -118,13 +118,14 @@ def passages_of(kb: KnowledgeBase) -> list[Passage]:
             for fact in facts
         ]
     titles = {ref.key: ref.title for ref in kb.topics()}
+    aliases = kb.aliases()
     passages += [
         Passage(
             f"{item.heading}: {item.description}",
             item.topic,
             titles.get(item.topic, ""),
             item.source,
-            f"{titles.get(item.topic, '')} {item.name} {item.full_name}",
+            " ".join([titles.get(item.topic, ""), item.full_name, *aliases.get(item.name, [])]),
             f"item:{item.name}",
         )
         for item in kb.items()

@@ -79,16 +79,21 @@ _COMPARING = re.compile(
 
 
 def compared_items(question: str, named: list[ItemInfo]) -> list[ItemInfo]:
-    """The two things a question compares ("MBA or MHA?", "CCRP vs CHOM"), or []."""
-    if len(named) >= 2 and _COMPARING.search(question):
-        return named[:2]
+    """The two things of one kind a question compares ("MBA or MHA?", "CCRP vs CHOM"), or []."""
+    if not _COMPARING.search(question):
+        return []
+    for first in named:
+        same_kind = [item for item in named if item.kind == first.kind and item != first]
+        if same_kind:
+            return [first, same_kind[0]]
     return []
 
 
 # --- what the documents never give ----------------------------------------------------------
 @dataclass(frozen=True)
 class NotCovered:
-    kind: str  # money, duration, numbers, employer, school, place, remote, future, exam, age, name
+    kind: str  # money, duration, numbers, employer, school, place, remote, future, exam, age,
+    # other, name
     name: str = ""  # for kind "name": the name the documents never mention
 
 
@@ -107,10 +112,12 @@ _NOT_COVERED = {
         r"long (?:does|will|would) it take",
     ),
     "numbers": _words(
-        r"how many (?:people|jobs|openings|positions|hours|applicants|roles|managers)",
+        r"how many (?:\w+ ){0,3}(?:people|jobs|openings|positions|posts|postings|hours|"
+        r"applicants|roles|managers|members|vacancies|graduates|nurses)",
         r"how many [\w ]{0,40} are there", r"percent\w*", "pass rate", r"statistic\w*",
         "odds", "chances", "ratio", "number of", "acceptance rate", "success rate",
-        "how competitive",
+        "how competitive", r"what (?:share|proportion|fraction) of",
+        r"(?:each|per) (?:month|year|week)",
     ),
     "employer": _words(
         "hiring (?:right )?now", "currently hiring", "still hiring", r"is \w+ hiring",
@@ -124,8 +131,9 @@ _NOT_COVERED = {
         r"bootcamps?", r"online (?:mha|mba|mph|degree|program|programme)s?", "accredited",
     ),
     "place": _words(
-        r"visas?", r"relocat\w*", r"immigra\w*", "abroad", "which country", "which city",
-        "which state", "what country", "what city", "what state", "in the uk", "in canada",
+        r"visas?", r"relocat\w*", r"immigra\w*", "abroad",
+        r"(?:which|what|best|top) (?:us |uk )?(?:country|countries|city|cities|state|states|"
+        r"region|regions|area|areas)", "in the uk", "in canada",
         "in australia", "in india", "in germany", "in texas", "in california", "in new york",
         "in london", "in ontario", "in ireland", "in dubai", "in singapore", "in nigeria",
         "in the philippines", "near me",
@@ -140,6 +148,8 @@ _NOT_COVERED = {
         "demand for", "job market", r"automat\w*", "ai", "artificial intelligence",
         "replaced by", r"replace (?:clinical|managers|me|us|humans|people|jobs|the role)",
         "obsolete", "growing field", "job growth", "recession", "layoffs", "be around",
+        r"in (?:a|the next|ten|five) (?:decade|few years)", "in future", "in the years ahead",
+        r"outsourc\w*", r"offshor\w*", r"disappear\w*", "still be worth", "still exist",
     ),
     "exam": _words(
         r"(?:the|an|this|that) exams?", r"exam (?:fee|date|format|questions|topics|content)",
@@ -149,6 +159,12 @@ _NOT_COVERED = {
     ),
     "age": _words(
         "too old", "too young", "my age", r"at (?:age )?\d\d", r"in my \d0s", "age limit",
+    ),
+    # Things the guides never go into: software, personality types, what interviewers ask.
+    "other": _words(
+        "software", r"personality(?: type)?", "introvert", "extrovert",
+        r"interview questions", r"(?:ask|asked) (?:in|at) (?:an|the|my) interview",
+        "dress code", "work-life balance", "work life balance",
     ),
 }
 # fmt: on
@@ -164,6 +180,7 @@ RELATED_TOPIC = {
     "future": "role_overview",
     "exam": "certifications",
     "age": "experience",
+    "other": None,
 }
 
 # Words that look like names (capitalised mid-sentence) but are not: the documents' own
@@ -177,7 +194,7 @@ _ORDINARY = set(
 # Abbreviations learners use for their own background (not things the guides should name).
 _BACKGROUND = set(
     """RN RNs BSN MSN LPN LVN CNA NP PA MD DO PhD PHD CRC CRCs GED HR IT ICU ER OR US USA UK EU
-    BA BS BSc MSc MS MA""".split()
+    BA BS BSc MSc MS MA CV CVs""".split()
 )
 
 
@@ -216,3 +233,23 @@ def unknown_name(
         if words and not all(word in known or word.rstrip("s") in known for word in words):
             return name
     return None
+
+
+_CAREER_WORDS = re.compile(r"\b(?:job|jobs|career|role|roles|work|manager|managers|com|cpm|cpms)\b")
+
+
+def about_this_career(question: str, kb: KnowledgeBase) -> bool:
+    """Whether a message NLU put out of scope still talks about these roles ("what's the salary
+    of a clinical ops manager?"), rather than something else ("what's the weather in Paris?"):
+    a word of the knowledge base's own (four letters or more) or of the job search."""
+    lowered = question.lower()
+    words = {word for word in re.findall(r"[a-z']+", lowered) if len(word) >= 4}
+    return bool(words & kb.vocabulary() - _COMMON) or bool(_CAREER_WORDS.search(lowered))
+
+
+# Everyday words that also occur in the knowledge base's text.
+_COMMON = frozenset(
+    """what with that this your have from they them there their when which will would could
+    should about also more most some such than then these those into over only other very
+    much many well good best like make made take time year years people""".split()
+)

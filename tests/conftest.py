@@ -93,7 +93,10 @@ def tracker():
         events: list[dict[str, Any]] | None = None,
         sender_id: str = "learner-1",
         intent_ranking: list[dict[str, Any]] | None = None,
+        knowledge_ranking: list[tuple[str, float]] | None = None,
     ) -> Tracker:
+        """knowledge_ranking: (entry key, cosine) as the Rasa server ranks the knowledge base's
+        entries by meaning (addons/knowledge_ranking.py); none by default."""
         return Tracker(
             sender_id=sender_id,
             slots=slots or {},
@@ -102,6 +105,9 @@ def tracker():
                 "intent": {"name": intent, "confidence": 1.0},
                 "entities": entities or [],
                 "intent_ranking": intent_ranking or [],
+                "knowledge_ranking": [
+                    {"entry": entry, "score": score} for entry, score in knowledge_ranking or []
+                ],
             },
             events=events or [],
             paused=False,

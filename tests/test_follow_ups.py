@@ -77,8 +77,19 @@ async def test_tell_me_more_gives_the_rest_of_the_last_topic(dispatcher, tracker
         assert fact.text in text
 
 
-async def test_tell_me_more_with_nothing_more_suggests_related_topics(dispatcher, tracker, kb_url):
-    slots = {"last_topic": "personal_brand", "listed_items": []}
+async def test_tell_me_more_goes_on_from_what_the_answer_gave(dispatcher, tracker, kb):
+    shown = [fact.key for fact in kb.topic("work_settings").facts[:1]]
+    slots = {"last_topic": "work_settings", "listed_items": [], "shown_facts": shown}
+    await ActionAnswerFollowUp().run(dispatcher, tracker("go on", slots=slots), {})
+    text = reply_text(dispatcher)
+    assert kb.topic("work_settings").facts[0].text not in text  # given already
+    for fact in kb.topic("work_settings").facts[1:] + kb.topic("work_settings").more:
+        assert fact.text in text
+
+
+async def test_tell_me_more_with_nothing_more_suggests_related_topics(dispatcher, tracker, kb):
+    everything = [fact.key for fact in kb.topic("personal_brand").facts]
+    slots = {"last_topic": "personal_brand", "listed_items": [], "shown_facts": everything}
     await ActionAnswerFollowUp().run(dispatcher, tracker("more please", slots=slots), {})
     text = reply_text(dispatcher)
     assert "That is everything the guides say about personal brand." in text

@@ -153,7 +153,7 @@ async def test_a_question_is_answered_and_nothing_recorded_from_it(store, dispat
     message = tracker("is health sciences a sensible degree to pick?", intent="tell_about_myself")
     events = await ActionRecordProgress().run(dispatcher, message, {})
     assert store.record("learner-1") is None
-    assert reply_text(dispatcher).startswith("Health sciences")
+    assert "health sciences" in reply_text(dispatcher).splitlines()[0].lower()
     assert slot_events(events)["last_topic"] == "degrees"
 
 
@@ -167,7 +167,7 @@ async def test_a_statement_with_a_question_is_recorded_and_answered(store, dispa
     assert store.completed("learner-1") == {"degree"}
     text = reply_text(dispatcher)
     assert text.startswith("Noted: Education: bachelor's degree (nursing)")
-    assert "\nCertifications\n" in text
+    assert "CCRP" in text  # the certifications answer
     assert slot_events(events)["last_topic"] == "certifications"
 
 
