@@ -10,6 +10,9 @@ the server still starts for the other channels, logs one line saying Slack is of
 credentials.yml is unset, which is why the secrets are not written there.)
 
 On top of Rasa's channel:
+- A Slack user is the learner `slack:<Slack user id>` (common/learner_ids.py; with the
+  `channel` or `thread` granularity, `slack:` before Rasa's id for those), so no other channel
+  can address them. Replies still go to the Slack channel the message came from.
 - The url_verification challenge is answered as Slack documents it, {"challenge": ...}; Rasa
   answers with a bare JSON string, which Slack's documentation does not list.
 - Each Slack delivery is answered once. Slack re-sends an event it thinks
@@ -36,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, Float, MetaData, String, Table
 
 from common.db import engine_for, insert_ignoring_duplicates
+from common.learner_ids import SLACK, channel_of, learner_id
 from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +98,16 @@ def delivery_key(request: Request) -> str | None:
 SLACK_BUTTONS_PER_BLOCK = 25  # Slack's limit for one actions block
 
 
+def slack_address(recipient: str) -> str:
+    """Where to post for a recipient: a Slack channel as it is; a learner id (what Rasa passes
+    when it has no Slack channel, e.g. a message sent through its HTTP API) as the learner's
+    Slack user, which Slack takes as their direct-message channel. (Slack ids have no "_", the
+    separator of Rasa's `channel` and `thread` conversation ids.)"""
+    if channel_of(recipient) != SLACK:
+        return recipient
+    return recipient.removeprefix(f"{SLACK}:").split("_")[0]
+
+
 class SlackReplies(SlackBot):
     """Rasa's Slack output, posting to a configurable Web API address.
 
@@ -102,6 +116,7 @@ class SlackReplies(SlackBot):
       ever arrive.
     - Buttons: Rasa drops every button when there are more than 5 (the help menu has one per
       topic); Slack takes 25 per actions block, so all of them are sent.
+    - Never posted to a learner id (slack_address()).
     """
 
     def __init__(
@@ -117,7 +132,7 @@ class SlackReplies(SlackBot):
 
     async def _post_message(self, channel: str, **kwargs: Any) -> None:
         kwargs.pop("as_user", None)
-        await super()._post_message(channel, **kwargs)
+        await super()._post_message(slack_address(channel), **kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
@@ -193,6 +208,13 @@ class SlackChannel(SlackInput):
             logger.info("Slack delivered %s again; it was answered already.", key)
             return response.text("", headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def _get_conversation_id(
+        self, sender_id: str | None, channel_id: str | None, thread_id: str | None
+    ) -> str | None:
+        """Rasa's conversation id for the granularity, as a learner of this channel."""
+        own = super()._get_conversation_id(sender_id, channel_id, thread_id)
+        return learner_id(SLACK, own) if own else None
 
     def get_output_channel(
         self, channel: str | None = None, thread_id: str | None = None

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from actions.learner_store import ProgressStore
+from common.learner_ids import learner_id
 from tests.integration.slack_stand_in import signed_request
 from tests.support import progress_summary, text_of
 
@@ -63,6 +65,16 @@ def say(slack_app, user: str, channel: str, text: str) -> list[dict]:
     return slack_app.api.posts_to(channel)[before:]
 
 
+def user_texts(tracker: dict) -> list[str]:
+    return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
+
+
+@pytest.fixture(scope="module")
+def learners(servers_dir) -> ProgressStore:
+    """The learner database the action server of the `assistant` fixture writes."""
+    return ProgressStore(f"sqlite:///{servers_dir / 'learners.db'}")
+
+
 def test_the_url_verification_challenge_is_answered(slack_app):
     challenge = uuid.uuid4().hex
     response = signed_request(
@@ -110,13 +122,19 @@ def test_the_help_menu_keeps_all_its_topic_buttons(slack_app):
     assert "/ask_certifications" in [button["value"] for button in buttons]
 
 
-def test_progress_is_kept_per_slack_user(slack_app, assistant):
+def test_progress_is_kept_per_slack_user_under_the_slack_prefix(slack_app, assistant, learners):
     ana, ana_dm = new_ids()
     ben, ben_dm = new_ids()
     say(slack_app, ana, ana_dm, "I passed the CCRP")
     assert progress_summary(1) in text_of(say(slack_app, ana, ana_dm, "show my progress"))
     assert progress_summary(0) in text_of(say(slack_app, ben, ben_dm, "show my progress"))
-    assert assistant.tracker(ana)["latest_input_channel"] == "slack"
+
+    ana_learner = learner_id("slack", ana)
+    assert assistant.tracker(ana_learner)["latest_input_channel"] == "slack"
+    assert learners.completed(ana_learner) == {"certification"}
+    # Nothing is kept under her bare Slack user id, which anyone in the workspace can read.
+    assert learners.record(ana) is None
+    assert user_texts(assistant.tracker(ana)) == []
 
 
 @pytest.mark.parametrize(
