@@ -3,13 +3,15 @@ outbox with its sender, on real SQLite files and posting to the local stand-in f
 API. (tests/integration/test_slack.py runs them in the real Rasa server.)"""
 
 import asyncio
+import json
 import time
 
 import pytest
 from sqlalchemy import select
 
 from addons import slack_outbox
-from addons.slack_channel import SlackChannel, slack_address
+from addons.input_guard import SORRY
+from addons.slack_channel import Incoming, SlackChannel, SlackReplies, slack_address
 from addons.slack_outbox import (
     CLAIM_SECONDS,
     EVENT_MEMORY_SECONDS,
@@ -36,6 +38,15 @@ def db_url(tmp_path) -> str:
 @pytest.fixture
 def outbox(db_url) -> SlackOutbox:
     return SlackOutbox(db_url)
+
+
+@pytest.fixture
+def slack(monkeypatch, db_url) -> SlackChannel:
+    """The Slack channel as credentials.yml makes it, its sender not started."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_DELIVERIES_DB_URL", db_url)
+    return SlackChannel.from_credentials({"conversation_granularity": "sender"})
 
 
 @pytest.fixture
@@ -79,6 +90,13 @@ def texts(posts: list[dict]) -> list[str]:
     return [post["text"] for post in posts]
 
 
+def outbox_texts(db_url: str) -> list[str]:
+    return [json.loads(row.message)["text"] for row in rows(db_url)]
+
+
+A_MESSAGE = Incoming(user="U0A", text="hello", channel="D0A", thread_ts=None, event_key="Ev1")
+
+
 @pytest.mark.parametrize(
     ("granularity", "learner"),
     [
@@ -97,6 +115,44 @@ def test_slack_learners_carry_the_slack_prefix_in_every_granularity(
     assert channel._get_conversation_id("U0A", "C0B", "1700000000.000100") == learner
 
 
+async def test_a_retry_while_the_event_is_handled_is_left_with_slack_to_send_again(slack, db_url):
+    handled, turn_ends = [], asyncio.Event()
+
+    async def handle(message):  # stands in for Rasa: the turn ends when the test says so
+        handled.append(message.text)
+        await turn_ends.wait()
+        await message.output_channel.send_text_message(message.sender_id, "the answer")
+
+    assert (await slack.answer(A_MESSAGE, handle)).status == 200
+    retry = await slack.answer(A_MESSAGE, handle)
+    assert retry.status == 503  # not a 2xx: Slack keeps the event and retries it later
+    assert "X-Slack-No-Retry" not in retry.headers
+
+    turn_ends.set()
+    await until(lambda: [row.turn for row in rows(db_url)] == [None])  # stored, released
+    later_retry = await slack.answer(A_MESSAGE, handle)
+    assert (later_retry.status, later_retry.headers["X-Slack-No-Retry"]) == (200, "1")
+    assert handled == ["hello"]
+    assert outbox_texts(db_url) == ["the answer"]
+
+
+async def test_a_failed_turn_is_apologised_for_and_slacks_retry_is_handled(slack, db_url):
+    handled = []
+
+    async def handle(message):  # stands in for Rasa, failing the first time after a reply
+        handled.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "the answer")
+        if len(handled) == 1:
+            raise RuntimeError("the conversation store is unreachable")
+
+    await slack.answer(A_MESSAGE, handle)
+    await until(lambda: outbox_texts(db_url) == [SORRY])
+    assert (await slack.answer(A_MESSAGE, handle)).status == 200  # Slack's retry
+    await until(lambda: [row.turn for row in rows(db_url)] == [None, None])
+    assert outbox_texts(db_url) == [SORRY, "the answer"]
+    assert handled == ["hello", "hello"]
+
+
 @pytest.mark.parametrize(
     ("recipient", "posted_to"),
     [
@@ -109,6 +165,12 @@ def test_slack_learners_carry_the_slack_prefix_in_every_granularity(
 )
 def test_replies_go_to_a_slack_channel_never_to_a_learner_id(recipient, posted_to):
     assert slack_address(recipient) == posted_to
+
+
+async def test_a_reply_without_a_slack_channel_goes_to_the_learners_direct_messages(outbox, db_url):
+    await SlackReplies(outbox).send_text_message("slack:U0A", "hello")
+    [row] = rows(db_url)
+    assert row.channel == "U0A"
 
 
 @pytest.mark.parametrize(
@@ -140,6 +202,30 @@ async def test_each_worker_knows_what_became_of_an_event(
     now = time.time() + later
     monkeypatch.setattr(time, "time", lambda: now)
     assert await second_worker.begin_event("Ev1") is a_delivery_now_is
+
+
+async def test_a_turns_replies_are_posted_in_order_once_the_turn_is_stored(
+    outbox, db_url, api, senders
+):
+    turn = SlackReplies(outbox, "D0A", turn="turn-1")
+    await turn.send_text_message("slack:U0A", "first\n\nsecond")
+    await turn.send_text_with_buttons("slack:U0A", "third", [{"title": "Yes", "payload": "/y"}])
+    senders(outbox)
+    assert [row.turn for row in rows(db_url)] == ["turn-1"] * 3  # held while the turn runs
+
+    await outbox.answered("turn-1", None)
+    await until(lambda: not rows(db_url))
+    assert texts(api.posts) == ["first", "second", "third"]
+    assert api.posts[2]["blocks"][1]["elements"][0]["value"] == "/y"
+
+
+async def test_a_failed_turns_replies_are_dropped_for_an_apology(outbox, db_url, api, senders):
+    turn = SlackReplies(outbox, "D0A", turn="turn-1")
+    await turn.send_text_message("slack:U0A", "an answer of a turn that was not stored")
+    senders(outbox)
+    await outbox.failed("turn-1", None, turn.reply("D0A", text="Sorry"))
+    await until(lambda: not rows(db_url))
+    assert texts(api.posts) == ["Sorry"]
 
 
 async def test_workers_sharing_the_outbox_post_each_reply_once_in_order_per_channel(
