@@ -1,18 +1,11 @@
 """The channel add-ons, without servers: what credentials.yml builds, and the small rules the
 widget and Slack channels add to Rasa's own."""
 
-import time
-
 import pytest
 import yaml
 from rasa.core.run import create_http_input_channels
 
-from addons.slack_channel import (
-    DELIVERY_MEMORY_SECONDS,
-    SeenDeliveries,
-    SlackChannel,
-    SlackNotConfigured,
-)
+from addons.slack_channel import SlackChannel, SlackNotConfigured
 from addons.website_widget import WebsiteWidgetInput, accepted_session_id
 from scripts.local_servers import PROJECT_ROOT
 
@@ -59,18 +52,6 @@ def test_a_widget_cannot_choose_someone_elses_conversation(requested):
 def test_a_widget_resumes_its_own_conversation():
     own = accepted_session_id(None)
     assert accepted_session_id(own) == own
-
-
-def test_a_slack_delivery_is_answered_once_whichever_worker_gets_the_retry(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'slack_deliveries.db'}"
-    first_worker, second_worker = SeenDeliveries(url), SeenDeliveries(url)
-    assert first_worker.first_time("Ev1") and first_worker.first_time("Ev2")
-    assert not second_worker.first_time("Ev1")
-
-    an_hour_later = time.time() + DELIVERY_MEMORY_SECONDS + 1
-    monkeypatch.setattr(time, "time", lambda: an_hour_later)
-    assert second_worker.first_time("Ev3")  # and Ev1, Ev2 are forgotten
-    assert first_worker.first_time("Ev1")
 
 
 def test_the_slack_manifest_points_slack_at_the_channel_this_server_serves():

@@ -1,12 +1,21 @@
 """Slack end to end: the real Rasa server and action server receive requests signed exactly as
-Slack signs them; replies arrive at a local stand-in for Slack's Web API."""
+Slack signs them; replies arrive at a local stand-in for Slack's Web API, which can also be down
+or hang."""
 
+import json
 import time
 import uuid
+from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import text
 
-from tests.integration.slack_stand_in import signed_request
+from actions.learner_store import ProgressStore
+from addons.input_guard import MAX_MESSAGE_CHARS, SORRY, TOO_LONG
+from common.db import engine_for
+from common.learner_ids import learner_id
+from tests.integration.slack_stand_in import signed_post, signed_request
 from tests.support import progress_summary, text_of
 
 pytestmark = pytest.mark.integration
@@ -51,16 +60,91 @@ def button_click(user: str, channel: str, value: str) -> dict:
     }
 
 
+def send(slack_app, user: str, channel: str, text: str, headers: dict | None = None) -> None:
+    """A direct message from user, which Slack's request reached the bot with (a 200)."""
+    event = direct_message(user, channel, text)
+    response = signed_request(
+        slack_app.webhook, slack_app.signing_secret, event=event, headers=headers
+    )
+    assert response.status_code == 200, response.text
+
+
 def say(slack_app, user: str, channel: str, text: str) -> list[dict]:
     """A direct message from user; returns the bot's replies posted to Slack for it."""
     before = len(slack_app.api.posts_to(channel))
-    response = signed_request(
-        slack_app.webhook, slack_app.signing_secret, event=direct_message(user, channel, text)
-    )
-    assert response.status_code == 200, response.text
+    send(slack_app, user, channel, text)
     slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
     time.sleep(1)  # a reply may come in several posts
     return slack_app.api.posts_to(channel)[before:]
+
+
+def stored_turn(assistant, learner: str, said: str, timeout: float = 60) -> dict:
+    """The learner's conversation once the conversation store holds the turn in which they said
+    `said` (a turn is stored whole, after its replies are decided)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tracker = assistant.tracker(learner)
+        if said in user_texts(tracker):
+            return tracker
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the turn {said!r} of {learner} was not stored")
+        time.sleep(0.5)
+
+
+def user_texts(tracker: dict) -> list[str]:
+    return [event.get("text") for event in tracker["events"] if event["event"] == "user"]
+
+
+def said_since(tracker: dict, moment: float) -> str:
+    """What the bot said in the conversation since `moment` (a time.time()), as one text."""
+    return "\n\n".join(
+        event["text"].strip()
+        for event in tracker["events"]
+        if event["event"] == "bot" and event["timestamp"] >= moment
+    )
+
+
+def as_one_text(posts: list[dict]) -> str:
+    """Slack posts as the conversation they make (a reply may be split into several posts)."""
+    return "\n\n".join(post["text"] for post in posts)
+
+
+def posted_once_in_order(slack_app, user: str, channel: str, since: int, expected: str) -> None:
+    """Waits until the posts to channel after the first `since` make up `expected`, then checks
+    that nothing of it comes twice: the replies to one more message are posted after every
+    earlier reply to that channel, so once they are in, anything sent twice would be too."""
+    api = slack_app.api
+    try:
+        api.wait_for(lambda: as_one_text(api.posts_to(channel)[since:]).startswith(expected), 90)
+    except AssertionError:
+        assert as_one_text(api.posts_to(channel)[since:]) == expected  # shows what came instead
+    follow_up = say(slack_app, user, channel, "show my progress")
+    assert as_one_text(api.posts_to(channel)[since : -len(follow_up)]) == expected
+
+
+@pytest.fixture(scope="module")
+def learners(servers_dir) -> ProgressStore:
+    """The learner database the action server of the `assistant` fixture writes."""
+    return ProgressStore(f"sqlite:///{servers_dir / 'learners.db'}")
+
+
+@contextmanager
+def turns_failing(servers_dir):
+    """While in the block, handling a message fails at its first reply: the Slack outbox refuses
+    to take the replies of a turn, as a database still locked after its busy timeout would."""
+    url = f"sqlite:///{servers_dir / 'slack_deliveries.db'}"
+    with engine_for(url).begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse_replies_of_turns BEFORE INSERT ON slack_outbox"
+                " WHEN NEW.turn IS NOT NULL BEGIN SELECT RAISE(ABORT, 'database is locked'); END"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine_for(url).begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse_replies_of_turns"))
 
 
 def test_the_url_verification_challenge_is_answered(slack_app):
@@ -110,13 +194,19 @@ def test_the_help_menu_keeps_all_its_topic_buttons(slack_app):
     assert "/ask_certifications" in [button["value"] for button in buttons]
 
 
-def test_progress_is_kept_per_slack_user(slack_app, assistant):
+def test_progress_is_kept_per_slack_user_under_the_slack_prefix(slack_app, assistant, learners):
     ana, ana_dm = new_ids()
     ben, ben_dm = new_ids()
     say(slack_app, ana, ana_dm, "I passed the CCRP")
     assert progress_summary(1) in text_of(say(slack_app, ana, ana_dm, "show my progress"))
     assert progress_summary(0) in text_of(say(slack_app, ben, ben_dm, "show my progress"))
-    assert assistant.tracker(ana)["latest_input_channel"] == "slack"
+
+    ana_learner = learner_id("slack", ana)
+    assert assistant.tracker(ana_learner)["latest_input_channel"] == "slack"
+    assert learners.completed(ana_learner) == {"certification"}
+    # Nothing is kept under her bare Slack user id, which anyone in the workspace can read.
+    assert learners.record(ana) is None
+    assert user_texts(assistant.tracker(ana)) == []
 
 
 @pytest.mark.parametrize(
@@ -156,3 +246,139 @@ def test_a_retried_event_is_answered_once(slack_app):
         assert retry.status_code == 200
     time.sleep(3)
     assert len(slack_app.api.posts_to(channel)) == answered
+
+
+@pytest.mark.parametrize("reason", ["http_timeout", "http_error"])
+def test_an_event_whose_handling_failed_is_handled_when_slack_retries_it(
+    slack_app, assistant, learners, servers_dir, reason
+):
+    user, channel = new_ids()
+    learner = learner_id("slack", user)
+    event = direct_message(user, channel, "I passed the CCRP")
+    sent_at = time.time()
+    with turns_failing(servers_dir):
+        first = signed_request(slack_app.webhook, slack_app.signing_secret, event=event)
+        assert first.status_code == 200
+        slack_app.api.wait_for(lambda: slack_app.api.posts_to(channel))  # the handling ended
+
+    retry = signed_request(
+        slack_app.webhook,
+        slack_app.signing_secret,
+        event=event,
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": reason},
+    )
+    assert retry.status_code == 200
+    tracker = stored_turn(assistant, learner, "I passed the CCRP")
+    assert user_texts(tracker).count("I passed the CCRP") == 1
+    assert "certification" in learners.completed(learner)
+    # The failed handling said so, and the replies it had made were dropped.
+    assert slack_app.api.posts_to(channel)[0]["text"] == SORRY
+    posted_once_in_order(slack_app, user, channel, 1, said_since(tracker, sent_at))
+
+
+def test_while_slacks_api_is_unreachable_a_returning_learners_report_is_kept_and_answered_later(
+    slack_app, assistant, learners
+):
+    user, channel = new_ids()
+    learner = learner_id("slack", user)
+    say(slack_app, user, channel, "I passed the CCRP")
+    before, down_since = len(slack_app.api.posts_to(channel)), time.time()
+    with slack_app.api.down():
+        # She comes back (a new session: "welcome back", the reply that used to fail first)
+        # and reports a milestone.
+        for said in ("/session_start", "I finished my MHA"):
+            send(slack_app, user, channel, said)
+            tracker = stored_turn(assistant, learner, said)
+        assert "graduate_degree" in learners.completed(learner)
+        assert slack_app.api.posts_to(channel)[before:] == []
+
+    replies = said_since(tracker, down_since)
+    assert replies.startswith("Welcome back!")
+    posted_once_in_order(slack_app, user, channel, before, replies)
+
+
+def test_a_hanging_slack_api_holds_no_conversation(slack_app, assistant, learners):
+    ana, ana_dm = new_ids()
+    ben, ben_dm = new_ids()
+    ana_learner = learner_id("slack", ana)
+    hanging_since = time.time()
+    with slack_app.api.hanging(ana_dm):
+        send(slack_app, ana, ana_dm, "what skills matter most?")
+        slack_app.api.wait_for(lambda: slack_app.api.hung_posts_to(ana_dm))
+        # Meanwhile another learner is answered, and her next message is handled and stored.
+        assert "CCRP" in text_of(say(slack_app, ben, ben_dm, "what certifications should I get?"))
+        send(slack_app, ana, ana_dm, "I passed the CCRP")
+        tracker = stored_turn(assistant, ana_learner, "I passed the CCRP")
+        assert "certification" in learners.completed(ana_learner)
+        assert slack_app.api.posts_to(ana_dm) == []
+
+    replies = said_since(tracker, hanging_since)
+    posted_once_in_order(slack_app, ana, ana_dm, 0, replies)
+
+
+def test_replies_still_undelivered_at_a_restart_are_delivered_after_it(slack_app, assistant):
+    user, channel = new_ids()
+    question, down_since = "what certifications should I get?", time.time()
+    with slack_app.api.down():
+        send(slack_app, user, channel, question)
+        tracker = stored_turn(assistant, learner_id("slack", user), question)
+        assistant.restart_server()
+    replies = said_since(tracker, down_since)
+    assert "CCRP" in replies
+    posted_once_in_order(slack_app, user, channel, 0, replies)
+
+
+def event_body(**fields) -> bytes:
+    return json.dumps({"type": "event_callback", "event_id": "Ev0MALFORMED", **fields}).encode()
+
+
+def event_from(user, text="hello") -> dict:
+    return {"type": "message", "channel_type": "im", "channel": "D0MALFORMED", "user": user,
+            "text": text, "ts": "1.0"}  # fmt: skip
+
+
+def form(**fields) -> bytes:
+    return urlencode(fields).encode()
+
+
+JSON, FORM = "application/json", "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"{not json", JSON, id="a body that is not JSON"),
+        pytest.param(b'[{"type": "event_callback"}]', JSON, id="a JSON list"),
+        pytest.param(event_body(), JSON, id="an Events API body without an event"),
+        pytest.param(event_body(event="hello"), JSON, id="an event that is not an object"),
+        pytest.param(event_body(event=event_from(42)), JSON, id="a sender that is not a user id"),
+        pytest.param(event_body(event=event_from("U0A", [1])), JSON, id="text that is not text"),
+        pytest.param(form(other="1"), FORM, id="interactivity without a payload"),
+        pytest.param(form(payload="{not json"), FORM, id="a payload that is not JSON"),
+        pytest.param(form(payload="[1, 2]"), FORM, id="a payload that is a JSON list"),
+        pytest.param(
+            form(payload=json.dumps({"type": "block_actions", "user": {"id": "U0A"}})),
+            FORM,
+            id="a payload without actions",
+        ),
+        pytest.param(b"hello", "text/plain", id="neither an event nor an interaction"),
+    ],
+)  # fmt: skip
+def test_malformed_bodies_signed_by_slack_get_a_400(slack_app, body, content_type):
+    response = signed_post(slack_app.webhook, slack_app.signing_secret, body, content_type)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+
+
+def test_an_over_large_body_gets_a_413(slack_app):
+    user, channel = new_ids()
+    event = direct_message(user, channel, "tell me about the CCRP " * 50_000)
+    response = signed_request(slack_app.webhook, slack_app.signing_secret, event=event)
+    assert response.status_code == 413, response.text
+
+
+def test_an_over_long_message_gets_the_friendly_reply_without_the_nlu(slack_app, assistant):
+    user, channel = new_ids()
+    [reply] = say(slack_app, user, channel, "a" * (MAX_MESSAGE_CHARS + 1))
+    assert reply["text"] == TOO_LONG
+    assert user_texts(assistant.tracker(learner_id("slack", user))) == []
