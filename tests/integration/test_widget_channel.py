@@ -112,9 +112,12 @@ def test_a_flood_gets_an_answer_or_a_slow_down_for_every_message(client):
     replies = each_answered_or_slowed_down(client.next_event, FLOOD)
     assert replies[ANSWER] >= 1, replies
 
+    # Answered as usual once the flood is over (after the rest of its last answer, if any).
     client.emit("user_uttered", {"message": "show my progress", "session_id": session})
-    kind, reply = client.next_event()
-    assert progress_summary(0) in reply["text"]  # answered as usual once the flood is over
+    later: list[str] = []
+    while not any(progress_summary(0) in text for text in later):
+        assert len(later) < 3, later
+        later.append(client.next_event()[1]["text"])
 
 
 def test_a_burst_in_one_polling_request_gets_an_answer_or_a_slow_down_for_each(assistant):
