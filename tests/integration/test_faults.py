@@ -28,6 +28,7 @@ from tests.support import (
     needs_model,
     new_sender,
     progress_summary,
+    rendered,
     step_title,
     text_of,
 )
@@ -180,7 +181,8 @@ def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
     statement = "I'm a nurse with a BSN"  # a profile and a milestone: one transaction
     with write_locked(work_dir / "learners.db", at_most=10):
         reply = text_of(servers.say(learner, statement))
-    assert reply == NOT_SAVED  # the action's own answer: it gave up waiting before the guard did
+    # The action's own answer: it gave up waiting before the guard did.
+    assert reply == rendered({"response": NOT_SAVED})["text"]
     assert profile_row(work_dir, learner) is None
     assert stored(work_dir, learner) == set()
 
