@@ -149,8 +149,11 @@ def test_the_widget_through_nginx_keeps_to_one_replica(local_cluster):
             ("what rules around patient privacy must I follow?", "Regulations and compliance"),
         ):
             widget.emit("user_uttered", {"message": question, "session_id": session})
-            kind, reply = widget.next_event()
-            assert kind == "bot_uttered" and reply["text"].startswith(heading), reply
+            # The answer before may have had more parts (a list of what to ask next).
+            texts = [widget.next_event()[1]["text"]]
+            while not texts[-1].startswith(heading):
+                assert len(texts) < 3, texts
+                texts.append(widget.next_event()[1]["text"])
     finally:
         widget.close()
 
