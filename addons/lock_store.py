@@ -19,10 +19,19 @@ Rasa's stores read a lock, change it and write it back in separate steps; here e
 read-modify-writes runs in one `BEGIN IMMEDIATE` transaction, so two workers issuing tickets for
 the same conversation at the same moment cannot both get the same ticket. Rasa's own Redis store
 has the same gap (a GET, then a SET); AtomicRedisLockStore closes it with a short Redis mutex.
+
+Waiting for a turn (QueuedTurns, in all three stores): Rasa looks at a taken lock once a second,
+so ten messages of one learner took about ten seconds however fast each was answered. In one
+process the next turn is woken the moment the one before ends; the SQLite file and Redis, shared
+with other processes that cannot wake it, are looked at every SHARED_LOOK_SECONDS. A turn whose
+ticket expired while it waited (Rasa's lock lifetime, 60 s) is refused at once with a LockError,
+which the channels answer with an apology; Rasa's loop kept such a turn waiting, unanswered, for
+as long as other turns held the lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +39,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import (
+    LOCK_LIFETIME,
+    InMemoryLockStore,
+    LockError,
+    LockStore,
+    RedisLockStore,
+)
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, select
 from sqlalchemy.dialects.sqlite import insert
@@ -40,6 +55,71 @@ from sqlalchemy.pool import QueuePool
 from common.settings import load_settings
 
 DEFAULT_DB = "var/locks.db"
+
+# How often a turn looks at a lock shared with other processes while it waits: a turn takes a few
+# hundred milliseconds, so 50 ms adds little to a wait; each look is one read.
+SHARED_LOOK_SECONDS = 0.05
+
+
+class QueuedTurns(LockStore):
+    """Rasa's wait for a conversation's lock (LockStore._acquire_lock), with waits that end as soon
+    as the turn can start, and a turn whose ticket expired refused at once."""
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is None or not _still_queued(lock, ticket):
+                raise LockError(
+                    f"Could not acquire lock for conversation_id '{conversation_id}': its "
+                    "ticket expired while it waited."
+                )
+            if not lock.is_locked(ticket):
+                return lock
+            # Expired tickets ahead are skipped by every read (TicketLock drops them as it reads),
+            # and the turn that ends saves the lock without them: no write while waiting.
+            await self._wait_for_turn(conversation_id, wait_time_in_seconds)
+
+    async def _wait_for_turn(self, conversation_id: str, at_most: float) -> None:
+        """Return when the turn ahead may have ended (or a ticket ahead expired)."""
+        await asyncio.sleep(min(at_most, SHARED_LOOK_SECONDS))
+
+
+def _still_queued(lock: TicketLock, ticket: int) -> bool:
+    lock.remove_expired_tickets()
+    return any(queued.number == ticket for queued in lock.tickets)
+
+
+class WakingInMemoryLockStore(QueuedTurns, InMemoryLockStore):
+    """Rasa's in-memory lock store (one process), whose waiting turns are woken when the turn
+    ahead of them ends. Rasa's `wait_time_in_seconds` (1 s) remains only as the longest wait
+    between looks, for a ticket ahead that expires without ending."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Conversation -> the futures its waiting turns sleep on, resolved when a turn ends.
+        self._sleeping: dict[str, set[asyncio.Future]] = {}
+
+    async def _wait_for_turn(self, conversation_id: str, at_most: float) -> None:
+        turn_ended = asyncio.get_running_loop().create_future()
+        sleeping = self._sleeping.setdefault(conversation_id, set())
+        sleeping.add(turn_ended)
+        try:
+            await asyncio.wait_for(turn_ended, at_most)
+        except asyncio.TimeoutError:
+            pass  # look again: a ticket ahead may have expired
+        finally:
+            sleeping.discard(turn_ended)
+            if not sleeping and self._sleeping.get(conversation_id) is sleeping:
+                del self._sleeping[conversation_id]
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        super().finish_serving(conversation_id, ticket_number)
+        for turn_ended in self._sleeping.pop(conversation_id, set()):
+            if not turn_ended.done():
+                turn_ended.set_result(None)
+
 
 metadata = MetaData()
 locks = Table(
@@ -77,7 +157,7 @@ def _engine(path: str) -> Engine:
     return engine
 
 
-class SQLiteLockStore(LockStore):
+class SQLiteLockStore(QueuedTurns, LockStore):
     def __init__(self, endpoint_config: EndpointConfig | None = None, db: str = DEFAULT_DB):
         if endpoint_config is not None:
             db = endpoint_config.kwargs.get("db", db)
@@ -140,7 +220,7 @@ class SQLiteLockStore(LockStore):
 MUTEX_SECONDS = 2
 
 
-class AtomicRedisLockStore(RedisLockStore):
+class AtomicRedisLockStore(QueuedTurns, RedisLockStore):
     """Rasa's Redis lock store (same keys, same tickets), with each read-modify-write of a lock
     done under a per-conversation Redis mutex. Without it two replicas receiving a message for
     the same learner at the same moment can both read the lock, both issue ticket 0 and both
@@ -210,7 +290,7 @@ class ConfiguredLockStore(LockStore):
         if settings.lock_store_url:
             return AtomicRedisLockStore(**redis_settings(settings.lock_store_url))
         if settings.sanic_workers <= 1:
-            # One process: Rasa's in-memory store serialises its turns without a file commit
-            # per lock step (about 4% of a message's time, make bench).
-            return InMemoryLockStore()
+            # One process: in memory, turns are serialised without a file commit per lock step
+            # (about 4% of a message's time, make bench), and a waiting turn is woken directly.
+            return WakingInMemoryLockStore()
         return SQLiteLockStore(endpoint_config, db=str(settings.locks_db_path))

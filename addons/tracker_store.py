@@ -13,25 +13,81 @@ endpoints.yml:
 Where it stores is TRACKER_DB_URL (common/settings.py; default var/conversations.db), so one
 endpoints.yml serves SQLite on one machine and a PostgreSQL shared by replicas. SQLTrackerStore
 settings written in endpoints.yml (dialect, db, host, ...) still take precedence, as in Rasa.
+
+The same database keeps the website widget's issued session ids (WidgetSessions), so every
+replica recognises them. On start, conversations stored before learner ids carried their channel
+(`U0123ABCD`, `web-<id>`, `shell-<user>`, any REST sender) move to the id their channel issues now
+(common/learner_ids.prefixed: `slack:U0123ABCD`, ...), and the session ids of widget conversations
+are recorded, so each learner keeps their conversation. Ids that already carry a channel are left
+alone: it is safe on every start, on every replica.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, Float, MetaData, String, Table, event, select, update
+from sqlalchemy.engine import Connection, Engine, make_url
 
+from common.db import insert_ignoring_duplicates
+from common.learner_ids import WEB, channel_of, prefixed
 from common.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 ERASE_ACTION = "action_erase_conversation"
+
+# What the widget's server issues: 128 random bits, as 32 lowercase hex digits.
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+widget_sessions = Table(
+    "widget_sessions",
+    MetaData(),
+    Column("session_id", String(32), primary_key=True),
+    Column("issued_at", Float, nullable=False),
+)
+
+
+class WidgetSessions:
+    """Session ids the website widget's server issued. A browser may resume a conversation only
+    by an id recorded here, so no one can choose a conversation id, or make one up."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        widget_sessions.metadata.create_all(engine)
+
+    def issue(self) -> str:
+        session_id = uuid.uuid4().hex
+        with self._engine.begin() as connection:
+            record_sessions(connection, [session_id])
+        return session_id
+
+    def issued(self, session_id: str) -> bool:
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(widget_sessions.c.session_id).where(
+                    widget_sessions.c.session_id == session_id
+                )
+            ).first()
+        return found is not None
+
+
+def record_sessions(connection: Connection, session_ids: list[str]) -> None:
+    now = time.time()
+    # In batches: SQLite allows a limited number of values in one statement.
+    for start in range(0, len(session_ids), 500):
+        rows = [{"session_id": own, "issued_at": now} for own in session_ids[start : start + 500]]
+        connection.execute(
+            insert_ignoring_duplicates(connection.dialect.name, widget_sessions, rows)
+        )
 
 
 def _wal_without_fsync_per_commit(dbapi_connection, _record) -> None:
@@ -71,6 +127,31 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             # save here; a commit can then be lost only to a power cut, never to a crash. (The
             # learners' progress lives in its own database, with full durability.)
             event.listen(self.engine, "connect", _wal_without_fsync_per_commit)
+        widget_sessions.metadata.create_all(self.engine)
+        self._give_conversations_their_channel()
+
+    def _give_conversations_their_channel(self) -> None:
+        events = self.SQLEvent.__table__
+        with self.engine.begin() as connection:
+            stored = connection.execute(select(events.c.sender_id).distinct()).scalars().all()
+            moving = {old: prefixed(old) for old in stored if channel_of(old) is None}
+            for old, new in moving.items():
+                connection.execute(
+                    update(events).where(events.c.sender_id == old).values(sender_id=new)
+                )
+            widget_ids = {
+                own
+                for channel, _, own in (prefixed(sender).partition(":") for sender in stored)
+                if channel == WEB and SESSION_ID.fullmatch(own)
+            }
+            recorded = connection.execute(select(widget_sessions.c.session_id)).scalars()
+            record_sessions(connection, sorted(widget_ids - set(recorded)))
+        if moving:
+            logger.info(
+                "Moved %d conversation(s) stored before learner ids carried their channel to "
+                "the ids their channel issues now (common/learner_ids.py).",
+                len(moving),
+            )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)

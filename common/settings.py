@@ -22,6 +22,7 @@ class Settings:
     slack_signing_secret: str
     slack_api_url: str  # Slack's Web API; tests point it at a local stand-in
     slack_deliveries_db_url: str  # Slack events already answered, shared by every worker
+    rest_api_token: str  # REST is off unless set; callers send "Authorization: Bearer <token>"
     tracker_db_url: str  # conversation history (Rasa's SQL tracker store)
     lock_store_url: str  # "" = a SQLite file on this machine; redis://... = shared by replicas
     locks_db_path: Path  # the SQLite lock file when lock_store_url is "" and workers > 1
@@ -42,6 +43,7 @@ def load_settings() -> Settings:
         slack_deliveries_db_url=os.environ.get(
             "SLACK_DELIVERIES_DB_URL", f"sqlite:///{var_dir / 'slack_deliveries.db'}"
         ),
+        rest_api_token=os.environ.get("REST_API_TOKEN", ""),
         tracker_db_url=os.environ.get(
             "TRACKER_DB_URL", f"sqlite:///{var_dir / 'conversations.db'}"
         ),

@@ -121,13 +121,17 @@ async def _conversation(
         latencies.append(time.perf_counter() - started)
 
 
-async def _load(url: str, script: list[str], users: int, messages: int, tag: str) -> LoadResult:
+async def _load(
+    url: str, headers: dict, script: list[str], users: int, messages: int, tag: str
+) -> LoadResult:
     per_user = max(1, messages // users)
     latencies: list[float] = []
     errors: list[str] = []
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=users)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, headers=headers
+    ) as session:
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -193,13 +197,16 @@ def measure(
     pids: list[int],
     start: float,
     user_counts: tuple[int, ...] = USER_COUNTS,
+    headers: dict | None = None,
 ) -> BotResult:
+    """headers: sent with every request (our REST channel's token)."""
     result = BotResult(bot=bot, start_seconds=round(start, 1), memory_mb=0)
     webhook = f"{url}/webhooks/rest/webhook"
+    headers = headers or {}
     # Warm-up with two users at once: behind nginx, one on each replica.
-    asyncio.run(_load(webhook, script, 2, 2 * WARM_UP_MESSAGES, "warm-up"))
+    asyncio.run(_load(webhook, headers, script, 2, 2 * WARM_UP_MESSAGES, "warm-up"))
     for users in user_counts:
-        load = asyncio.run(_load(webhook, script, users, MESSAGES_PER_RUN, "load"))
+        load = asyncio.run(_load(webhook, headers, script, users, MESSAGES_PER_RUN, "load"))
         print(
             f"  {bot:<17} {users:>3} users: p50 {load.p50_ms:.0f} ms, p95 {load.p95_ms:.0f} ms, "
             f"{load.throughput:.1f} msg/s, {load.errors} errors"
@@ -209,7 +216,7 @@ def measure(
     return result
 
 
-def first_reply_seconds(url: str, launched: float) -> float:
+def first_reply_seconds(url: str, launched: float, headers: dict | None = None) -> float:
     """Seconds from launch until the bot answers a message (model loaded, not just listening)."""
     import requests
 
@@ -218,6 +225,7 @@ def first_reply_seconds(url: str, launched: float) -> float:
             response = requests.post(
                 f"{url}/webhooks/rest/webhook",
                 json={"sender": "bench-start", "message": "hello"},
+                headers=headers,
                 timeout=30,
             )
             if response.ok:
@@ -234,8 +242,11 @@ def bench_ours(
     print(f"Our assistant, {bot} (REST, action server, knowledge base, progress writes):")
     launched = time.perf_counter()
     with running_assistant(work_dir=work_dir, env={"SANIC_WORKERS": str(workers)}) as assistant:
-        start = first_reply_seconds(assistant.url, launched)
-        return measure(bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start, user_counts)
+        headers = assistant.rest_headers
+        start = first_reply_seconds(assistant.url, launched, headers)
+        return measure(
+            bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start, user_counts, headers
+        )
 
 
 def bench_cluster(work_dir: Path) -> BotResult:
@@ -245,10 +256,11 @@ def bench_cluster(work_dir: Path) -> BotResult:
     layout = cluster.Layout.beside(work_dir, "coach_bench", port_offset=200)
     launched = time.perf_counter()
     try:
-        cluster.up(layout)
-        start = first_reply_seconds(layout.url, launched)
+        settings = cluster.up(layout)
+        headers = {"Authorization": f"Bearer {settings['REST_API_TOKEN']}"}
+        start = first_reply_seconds(layout.url, launched, headers)
         pids = list(cluster.recorded(layout).values())
-        return measure(bot, layout.url, OUR_CONVERSATION, pids, start, CLUSTER_USER_COUNTS)
+        return measure(bot, layout.url, OUR_CONVERSATION, pids, start, CLUSTER_USER_COUNTS, headers)
     finally:
         cluster.down(layout)
 

@@ -1,7 +1,7 @@
 """make cluster-up / make cluster-down: the production layout on this machine, all on loopback.
 
     nginx :5080 ─┬─ /socket.io/  sticky (hash of the client address) ─┐
-                 └─ /webhooks/ (REST, Slack, widget page) round-robin ─┤
+                 └─ /webhooks/{widget,slack,rest}/  round-robin ───────┤
                                                    ┌───────────────────┘
                                                    ├─ Rasa :5101 ── actions :5151
                                                    └─ Rasa :5102 ── actions :5152
@@ -11,7 +11,8 @@
 
 Rasa's socket.io channel keeps each widget's session in the process that opened it, so a widget
 must keep talking to one replica; REST and Slack requests carry their sender, and the shared
-tracker store and lock store let any replica answer any of them.
+tracker store and lock store let any replica answer any of them. Only the channels' paths are
+forwarded; REST answers only callers with the token REST_API_TOKEN (in cluster.env).
 
 Installs what is missing (Debian's postgresql, redis-server, nginx: needs root), starts
 PostgreSQL if it is stopped, creates the role and database if missing, with a password generated
@@ -113,21 +114,27 @@ def cluster_settings(layout: Layout) -> dict[str, str]:
     """The environment of every replica (and of an operator's commands against the cluster):
     the switch variables, pointing at the shared PostgreSQL and Redis. Generated once."""
     if layout.secrets_file.exists():
-        return dict(
+        settings = dict(
             line.split("=", 1) for line in layout.secrets_file.read_text().splitlines() if line
         )
-    pg_password, redis_password = secrets.token_hex(16), secrets.token_hex(16)
-    database = (
-        f"postgresql://{layout.role}:{pg_password}@127.0.0.1:{postgres_port()}/{layout.database}"
-    )
-    settings = {
-        "TRACKER_DB_URL": database,
-        "LEARNER_DB_URL": database,
-        "KNOWLEDGE_DB_URL": database,
-        "SLACK_DELIVERIES_DB_URL": database,
-        "LOCK_STORE_URL": f"redis://:{redis_password}@127.0.0.1:{layout.redis_port}/0",
-        "RASA_API_TOKEN": secrets.token_hex(24),  # Rasa's HTTP API on each replica
-    }
+        if "REST_API_TOKEN" in settings:
+            return settings
+        settings["REST_API_TOKEN"] = secrets.token_hex(24)  # written before REST needed one
+    else:
+        pg_password, redis_password = secrets.token_hex(16), secrets.token_hex(16)
+        database = (
+            f"postgresql://{layout.role}:{pg_password}@127.0.0.1:{postgres_port()}/"
+            f"{layout.database}"
+        )
+        settings = {
+            "TRACKER_DB_URL": database,
+            "LEARNER_DB_URL": database,
+            "KNOWLEDGE_DB_URL": database,
+            "SLACK_DELIVERIES_DB_URL": database,
+            "LOCK_STORE_URL": f"redis://:{redis_password}@127.0.0.1:{layout.redis_port}/0",
+            "RASA_API_TOKEN": secrets.token_hex(24),  # Rasa's HTTP API on each replica
+            "REST_API_TOKEN": secrets.token_hex(24),  # REST callers send it
+        }
     layout.state_dir.mkdir(parents=True, exist_ok=True)
     layout.secrets_file.touch(mode=0o600)
     layout.secrets_file.write_text("".join(f"{name}={value}\n" for name, value in settings.items()))
@@ -307,7 +314,8 @@ http {{
   upstream rasa_sticky {{
     hash $remote_addr consistent;
 {servers}  }}
-  # REST and Slack: any replica can answer any learner (shared tracker and lock stores).
+  # REST, Slack and the widget's files: any replica can answer any learner (shared tracker and
+  # lock stores).
   upstream rasa_round_robin {{
 {servers}    keepalive 16;
   }}
@@ -327,7 +335,9 @@ http {{
       proxy_set_header Connection $connection_upgrade;
       proxy_read_timeout 1h;
     }}
-    location /webhooks/ {{
+    # Only the channels: the widget's page and script, Slack's events, and REST, which answers
+    # only callers with REST_API_TOKEN (leave `rest` out to keep it off the public port).
+    location ~ ^/webhooks/(widget|slack|rest)/ {{
       proxy_pass http://rasa_round_robin;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -366,7 +376,7 @@ def up(layout: Layout = Layout(), model: Path = DEFAULT_MODEL) -> dict[str, str]
         down(layout, quiet=True)
         raise
     print(f"""The cluster is up (logs in {logs}):
-  nginx      {layout.url}  (REST /webhooks/rest/webhook, widget /webhooks/widget/, Slack)
+  nginx      {layout.url}  (widget /webhooks/widget/, Slack, REST with REST_API_TOKEN)
   Rasa       {", ".join(layout.replica_urls)}  (HTTP API: RASA_API_TOKEN in {layout.secrets_file})
   actions    {", ".join(f"127.0.0.1:{port}" for port in layout.action_ports)}
   PostgreSQL 127.0.0.1:{postgres_port()}, database {layout.database}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from common.learner_ids import learner_id
 from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, RunningAssistant, running_assistant
 
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "heldout"
@@ -64,7 +65,7 @@ def evaluate(assistant: RunningAssistant, questions: list[dict]) -> HeldoutRepor
     for number, question in enumerate(questions):
         sender = f"heldout-{run}-{number}"  # a fresh conversation per question
         reply = "\n".join(m.get("text") or "" for m in assistant.say(sender, question["text"]))
-        topic = assistant.tracker(sender)["slots"].get("last_topic")
+        topic = assistant.tracker(learner_id("rest", sender))["slots"].get("last_topic")
         missing = [m for m in question.get("mentions", []) if m.lower() not in reply.lower()]
         correct = topic == question["topic"] and not missing and bool(reply)
         report.per_topic[question["topic"]].append(correct)

@@ -2,6 +2,9 @@
 
 with running_assistant(model) as assistant:
     assistant.say("sender-1", "what certifications should I get?")
+
+REST is on with a random token (REST_API_TOKEN), which `say()` and `rest()` send; the learner
+they address is `rest:<sender>` (common/learner_ids.py).
 """
 
 from __future__ import annotations
@@ -46,25 +49,38 @@ def free_port() -> int:
 class RunningAssistant:
     url: str
     token: str  # for Rasa's HTTP API (--enable-api is token-protected)
+    rest_token: str  # REST_API_TOKEN: REST callers send it; "" when REST is off
     action_server_url: str
     restart_server: Callable[[], None]  # the Rasa server again, same port and databases
     signal_action_server: Callable[[int], None]  # e.g. SIGKILL (crash), SIGSTOP (hang), SIGCONT
     start_action_server: Callable[[], None]  # after a SIGKILL: again, same port and databases
     pids: Callable[[], list[int]]  # the Rasa server's and the action server's main processes
 
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.rest_token}"}
+
+    def rest(self, body: dict | bytes, timeout: float = 30, **kwargs) -> requests.Response:
+        """POST a body (a dict as JSON, bytes as they are) to the REST channel, with the token."""
+        content = {"data": body} if isinstance(body, bytes) else {"json": body}
+        return requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            **content,
+            headers=self.rest_headers,
+            timeout=timeout,
+            **kwargs,
+        )
+
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         """Send one message through the REST channel; returns the bot's messages."""
-        response = requests.post(
-            f"{self.url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": message},
-            timeout=timeout,
-        )
+        response = self.rest({"sender": sender, "message": message}, timeout=timeout)
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> dict:
+    def tracker(self, learner: str) -> dict:
+        """A learner's conversation through Rasa's HTTP API, by learner id (`rest:<sender>`)."""
         response = requests.get(
-            f"{self.url}/conversations/{sender}/tracker",
+            f"{self.url}/conversations/{learner}/tracker",
             params={"token": self.token},
             timeout=30,
         )
@@ -169,6 +185,7 @@ def running_assistant(
             "LEARNER_DB_URL": f"sqlite:///{work_dir / 'learners.db'}",
             "TRACKER_DB_URL": f"sqlite:///{work_dir / 'conversations.db'}",
             "LOCK_STORE_URL": "",  # in memory; with SANIC_WORKERS > 1 the SQLite file in work_dir
+            "REST_API_TOKEN": secrets.token_hex(16),  # env may set "" to keep REST off
             **(env or {}),
         }
     )
@@ -206,6 +223,7 @@ def running_assistant(
         yield RunningAssistant(
             url=rasa_url,
             token=token,
+            rest_token=full_env["REST_API_TOKEN"],
             action_server_url=actions_url,
             restart_server=restart_server,
             signal_action_server=signal_action_server,

@@ -35,8 +35,11 @@ fi
 case "$mode" in
   shell)
     echo "Starting the assistant (about 30 seconds). Type /stop to leave."
-    # One conversation per OS user, so the next `make chat` continues this one.
-    "${rasa[@]}" shell -m "$model" --conversation-id "${COACH_SHELL_ID:-shell-$(id -un)}" --quiet
+    # One conversation per OS user (the learner shell:<user>), so the next `make chat` continues
+    # this one. `rasa shell` talks to a server of its own whose REST endpoint takes any sender:
+    # it listens on this machine only.
+    "${rasa[@]}" shell -m "$model" --conversation-id "shell:${COACH_SHELL_ID:-$(id -un)}" \
+      --interface 127.0.0.1 --quiet
     ;;
   server)
     port=${RASA_PORT:-5005}
@@ -54,7 +57,12 @@ case "$mode" in
     done
     echo
     echo "The assistant is up. Open http://localhost:$port/webhooks/widget/ in your browser."
-    echo "REST: http://localhost:$port/webhooks/rest/webhook   Slack: /webhooks/slack/webhook"
+    if [ -n "${REST_API_TOKEN:-}" ]; then
+      echo "REST (with Authorization: Bearer \$REST_API_TOKEN): /webhooks/rest/webhook"
+    else
+      echo "REST is off: set REST_API_TOKEN to turn it on (docs/channels.md, REST)."
+    fi
+    echo "Slack: /webhooks/slack/webhook"
     echo "Press Ctrl+C to stop."
     wait "$server_pid"
     ;;

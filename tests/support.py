@@ -1,9 +1,11 @@
 """Small helpers shared by the tests: what the bot said, fresh learners, the career path as the
 knowledge base defines it (so that a step added to knowledge/path.yml changes no test)."""
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import yaml
@@ -118,3 +120,22 @@ def write_locked(url: str) -> Iterator[None]:
 def responses_sent(dispatcher: CollectingDispatcher) -> list[str]:
     """The domain responses an action sent, by name, in order."""
     return [message["response"] for message in dispatcher.messages if message.get("response")]
+
+
+def conversation_rows(conversations_db: Path, learner: str) -> list[tuple]:
+    """Every event the conversation store (a SQLite file) holds for a learner id, as stored."""
+    with sqlite3.connect(conversations_db) as db:
+        query = "SELECT * FROM events WHERE sender_id = ? ORDER BY id"
+        return db.execute(query, (learner,)).fetchall()
+
+
+def learner_rows(learners_db: Path, learner: str) -> list[list[tuple]]:
+    """What the learner database (a SQLite file) holds for a learner id: profile, milestones."""
+    with sqlite3.connect(learners_db) as db:
+        return [
+            db.execute(query, (learner,)).fetchall()
+            for query in (
+                "SELECT * FROM learners WHERE sender_id = ?",
+                "SELECT * FROM learner_milestones WHERE sender_id = ? ORDER BY milestone",
+            )
+        ]

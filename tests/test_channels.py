@@ -1,12 +1,16 @@
 """The channel add-ons, without servers: what credentials.yml builds, and the small rules the
 widget and Slack channels add to Rasa's own."""
 
+import re
+
 import pytest
 import yaml
 from rasa.core.run import create_http_input_channels
 
 from addons.slack_channel import SlackChannel, SlackNotConfigured
+from addons.tracker_store import WidgetSessions
 from addons.website_widget import WebsiteWidgetInput, accepted_session_id
+from common.db import engine_for
 from scripts.local_servers import PROJECT_ROOT
 
 
@@ -39,19 +43,33 @@ def test_the_widget_keeps_persistent_sessions():
     assert widget.url_prefix() == "widget"
 
 
+@pytest.fixture
+def widget_sessions(tmp_path) -> WidgetSessions:
+    return WidgetSessions(engine_for(f"sqlite:///{tmp_path / 'conversations.db'}"))
+
+
 @pytest.mark.parametrize(
     "requested",
-    [None, "", "U024BE7LH", "shell-root", "web-" + "a" * 32, "A" * 32, "a" * 31, {"x": 1}, 42],
-)
-def test_a_widget_cannot_choose_someone_elses_conversation(requested):
-    issued = accepted_session_id(requested)
+    [
+        None, "", "U024BE7LH", "shell-root", "web-" + "a" * 32, "A" * 32, "a" * 31, {"x": 1}, 42,
+        "0" * 32,  # the right form, never issued
+    ],
+)  # fmt: skip
+def test_a_widget_cannot_choose_someone_elses_conversation(requested, widget_sessions):
+    issued = accepted_session_id(requested, widget_sessions)
     assert issued != requested
-    assert len(issued) == 32 and int(issued, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{32}", issued)
 
 
-def test_a_widget_resumes_its_own_conversation():
-    own = accepted_session_id(None)
-    assert accepted_session_id(own) == own
+@pytest.mark.parametrize("added", ["\n", " ", "0", "\x00"])
+def test_an_issued_id_with_anything_added_is_not_that_conversation(added, widget_sessions):
+    own = accepted_session_id(None, widget_sessions)
+    assert accepted_session_id(own + added, widget_sessions) not in (own, own + added)
+
+
+def test_a_widget_resumes_its_own_conversation(widget_sessions):
+    own = accepted_session_id(None, widget_sessions)
+    assert accepted_session_id(own, widget_sessions) == own
 
 
 def test_the_slack_manifest_points_slack_at_the_channel_this_server_serves():

@@ -1,6 +1,7 @@
-"""The lock stores: Rasa's ticket locks, shared by every process that opens the SQLite file, or by
-every replica that reaches the Redis server (when redis-server is installed; .ci/run installs it).
-LOCK_STORE_URL picks between them."""
+"""The lock stores: Rasa's ticket locks, in memory for one process, shared by every process that
+opens the SQLite file, or by every replica that reaches the Redis server (when redis-server is
+installed; .ci/run installs it). LOCK_STORE_URL and SANIC_WORKERS pick between them. A waiting turn
+starts when the one before ends, not at Rasa's next once-a-second look."""
 
 import asyncio
 import multiprocessing
@@ -10,11 +11,16 @@ import subprocess
 import time
 
 import pytest
-from rasa.core.lock_store import InMemoryLockStore, LockStore
+from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
 from rasa.core.utils import number_of_sanic_workers
 from rasa.utils.endpoints import EndpointConfig
 
-from addons.lock_store import AtomicRedisLockStore, ConfiguredLockStore, SQLiteLockStore
+from addons.lock_store import (
+    AtomicRedisLockStore,
+    ConfiguredLockStore,
+    SQLiteLockStore,
+    WakingInMemoryLockStore,
+)
 from scripts.local_servers import free_port
 
 CONFIGURED = EndpointConfig(type="addons.lock_store.ConfiguredLockStore")  # as in endpoints.yml
@@ -50,13 +56,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def where(request, tmp_path, monkeypatch) -> str:
-    """LOCK_STORE_URL as an operator sets it: unset (a SQLite file in the var folder, which
-    several workers share) or Redis."""
+def configure(kind: str, request, tmp_path, monkeypatch) -> str:
+    """Set LOCK_STORE_URL and SANIC_WORKERS as an operator does for `kind` of deployment: one
+    worker ("memory"), several workers on one machine ("sqlite": the file in the var folder),
+    several replicas ("redis"). Returns LOCK_STORE_URL."""
     monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("SANIC_WORKERS", "2")
-    if request.param == "sqlite":
+    monkeypatch.setenv("SANIC_WORKERS", "1" if kind == "memory" else "2")
+    if kind != "redis":
         monkeypatch.delenv("LOCK_STORE_URL", raising=False)
         return ""
     url = request.getfixturevalue("redis_url")
@@ -65,6 +71,13 @@ def where(request, tmp_path, monkeypatch) -> str:
     redis.Redis.from_url(url).flushdb()
     monkeypatch.setenv("LOCK_STORE_URL", url)
     return url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def where(request, tmp_path, monkeypatch) -> str:
+    """LOCK_STORE_URL as an operator sets it for several workers: unset (a SQLite file in the var
+    folder, which they share) or Redis."""
+    return configure(request.param, request, tmp_path, monkeypatch)
 
 
 def open_store() -> LockStore:
@@ -80,7 +93,7 @@ def _issue_tickets(var_dir: str, lock_store_url: str, count: int, queue) -> None
 
 
 @pytest.mark.parametrize("workers", [None, "1", "0", "many"])
-def test_unset_with_one_worker_it_is_rasas_in_memory_store(workers, tmp_path, monkeypatch):
+def test_unset_with_one_worker_it_is_an_in_memory_store(workers, tmp_path, monkeypatch):
     monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("LOCK_STORE_URL", raising=False)
     if workers is None:
@@ -88,7 +101,8 @@ def test_unset_with_one_worker_it_is_rasas_in_memory_store(workers, tmp_path, mo
     else:
         monkeypatch.setenv("SANIC_WORKERS", workers)  # Rasa runs one worker for each of these
     assert number_of_sanic_workers(CONFIGURED) == 1
-    assert isinstance(LockStore.create(CONFIGURED), InMemoryLockStore)
+    store = LockStore.create(CONFIGURED)
+    assert isinstance(store, WakingInMemoryLockStore) and isinstance(store, InMemoryLockStore)
     assert not (tmp_path / "locks.db").exists()
 
 
@@ -172,3 +186,72 @@ def test_a_worker_that_died_holding_the_lock_blocks_nobody_for_long(where):
     # The dead worker's ticket expires, so the next turn gets the lock. The timeout only stops a
     # store that kept the ticket from hanging the test (Rasa's lock waits on such a ticket).
     asyncio.run(asyncio.wait_for(next_turn(), timeout=30))
+
+
+# --- waiting for a turn -----------------------------------------------------------------------
+
+# Rasa waits this long between looks at a lock that is taken (LockStore.lock's default is 1 s).
+# Set to an hour here, a turn that waited for Rasa's next look would never start within the test.
+RASAS_LOOK_INTERVAL = 3600
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def any_store(request, tmp_path, monkeypatch) -> LockStore:
+    """The store of each kind of deployment."""
+    configure(request.param, request, tmp_path, monkeypatch)
+    return open_store()
+
+
+def run_turns(*turns) -> None:
+    """Run turns (coroutines) at once; the timeout only keeps a store that never lets the next
+    turn in from hanging the run."""
+
+    async def together() -> None:
+        await asyncio.gather(*turns)
+
+    asyncio.run(asyncio.wait_for(together(), timeout=30))
+
+
+def test_a_waiting_turn_starts_as_soon_as_the_one_before_ends(any_store):
+    order: list[str] = []
+
+    async def turn(name: str) -> None:
+        async with any_store.lock("ana", wait_time_in_seconds=RASAS_LOOK_INTERVAL):
+            order.append(f"{name} starts")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} ends")
+
+    run_turns(turn("first"), turn("second"), turn("third"))
+    assert order == [
+        "first starts", "first ends", "second starts", "second ends", "third starts", "third ends"
+    ]  # fmt: skip
+    assert any_store.get_lock("ana") is None
+
+
+def test_a_turn_whose_ticket_expires_while_it_waits_is_refused_at_once(any_store):
+    """Its message is answered with an apology (addons/input_guard.apologising) instead of
+    waiting, unanswered, for as long as other turns keep the lock."""
+    refused: list[LockError] = []
+
+    async def long_turn(started: asyncio.Event, done: asyncio.Event) -> None:
+        async with any_store.lock("ana", wait_time_in_seconds=0.05):
+            started.set()
+            await done.wait()
+
+    async def short_lived_turn(started: asyncio.Event, done: asyncio.Event) -> None:
+        await started.wait()
+        try:
+            async with any_store.lock("ana", lock_lifetime=0.2, wait_time_in_seconds=0.05):
+                pass
+        except LockError as error:
+            refused.append(error)
+        finally:
+            done.set()
+
+    async def both() -> None:
+        started, done = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(long_turn(started, done), short_lived_turn(started, done))
+
+    run_turns(both())
+    assert len(refused) == 1
+    assert any_store.get_lock("ana") is None

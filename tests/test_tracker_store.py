@@ -1,11 +1,14 @@
-"""The tracker store erases a learner's stored conversation when they delete their data, and
-otherwise behaves exactly like Rasa's SQL tracker store, on SQLite or on PostgreSQL (when
-TEST_POSTGRES_URL names a database: .ci/run starts one), wherever TRACKER_DB_URL says."""
+"""The tracker store erases a learner's stored conversation when they delete their data, moves
+conversations stored before learner ids carried their channel to their channel's ids, keeps the
+widget's issued session ids, and otherwise behaves exactly like Rasa's SQL tracker store, on
+SQLite or on PostgreSQL (when TEST_POSTGRES_URL names a database: .ci/run starts one), wherever
+TRACKER_DB_URL says."""
 
+import logging
 import os
 
 import pytest
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -17,7 +20,12 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from addons.tracker_store import ERASE_ACTION, ErasableSQLTrackerStore, connection_settings
+from addons.tracker_store import (
+    ERASE_ACTION,
+    ErasableSQLTrackerStore,
+    WidgetSessions,
+    connection_settings,
+)
 from common.db import engine_for
 from common.settings import PROJECT_ROOT
 
@@ -41,6 +49,7 @@ def tracker_db_url(request, tmp_path, monkeypatch) -> str:
         url = POSTGRES_URL
         with engine_for(url).begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS events")
+            connection.exec_driver_sql("DROP TABLE IF EXISTS widget_sessions")
     monkeypatch.setenv("TRACKER_DB_URL", url)
     return url
 
@@ -106,6 +115,61 @@ async def test_deleting_data_erases_that_learners_stored_conversation_only(
     returning.update(UserUttered("hello"))
     await tracker_store.save(returning)
     assert user_texts(await tracker_store.retrieve_full_tracker("ana")) == ["hello"]
+
+
+# Learner ids as the channels stored them before ids carried their channel, and now.
+STORED_BEFORE_PREFIXES = {
+    "U0123ABCD": "slack:U0123ABCD",
+    "web-" + "ab" * 16: "web:" + "ab" * 16,
+    "shell-root": "shell:root",
+    "ana": "rest:ana",
+}
+
+
+async def test_conversations_stored_before_ids_carried_their_channel_keep_their_learner(
+    tracker_db_url, rasa_domain, caplog
+):
+    # What an installation of the previous version holds, as Rasa's own store wrote it.
+    previous_version = SQLTrackerStore(domain=rasa_domain, **connection_settings(tracker_db_url))
+    already_prefixed = "slack:U0999WXYZ"
+    said = {
+        sender: f"note {n}" for n, sender in enumerate([*STORED_BEFORE_PREFIXES, "slack:U0999WXYZ"])
+    }
+    for sender, note in said.items():
+        await previous_version.save(conversation(sender, rasa_domain, note))
+
+    with caplog.at_level(logging.INFO, logger="addons.tracker_store"):
+        store = TrackerStore.create(EndpointConfig(type=STORE_TYPE), domain=rasa_domain)
+
+    for old, new in STORED_BEFORE_PREFIXES.items():
+        assert await store.retrieve_full_tracker(old) is None, old
+        assert user_texts(await store.retrieve_full_tracker(new)) == [said[old]], new
+    assert user_texts(await store.retrieve_full_tracker(already_prefixed)) == [
+        said[already_prefixed]
+    ]
+    assert f"Moved {len(STORED_BEFORE_PREFIXES)} conversation(s)" in caplog.text
+    # The widget learner's browser, which keeps its session id, resumes that conversation.
+    assert WidgetSessions(store.engine).issued("ab" * 16)
+
+    # Started again (a restart, another replica): nothing moves twice.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="addons.tracker_store"):
+        again = TrackerStore.create(EndpointConfig(type=STORE_TYPE), domain=rasa_domain)
+    assert "Moved" not in caplog.text
+    for old, new in STORED_BEFORE_PREFIXES.items():
+        assert user_texts(await again.retrieve_full_tracker(new)) == [said[old]], new
+
+
+def test_the_widget_sessions_it_issued_are_recognised_by_every_replica(tracker_store):
+    one_replica, another = (
+        WidgetSessions(tracker_store.engine),
+        WidgetSessions(tracker_store.engine),
+    )
+    issued = one_replica.issue()
+    assert issued != one_replica.issue()
+    assert another.issued(issued)
+    for never_issued in ("0" * 32, issued + "\n", issued.upper(), issued[:-1]):
+        assert not another.issued(never_issued), never_issued
 
 
 def test_it_stores_where_tracker_db_url_says(tracker_store, tracker_db_url):

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from actions.learner_store import ProgressStore, migrate
 from addons.tracker_store import ErasableSQLTrackerStore
 from common.db import engine_for
+from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, rasa_env
@@ -47,15 +48,19 @@ class Cluster:
     def say(self, url: str, sender: str, message: str) -> tuple[str, str]:
         """One REST turn at `url` (a replica or nginx): the reply's text and who answered."""
         response = requests.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+            f"{url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            headers={"Authorization": f"Bearer {self.settings['REST_API_TOKEN']}"},
+            timeout=60,
         )
         response.raise_for_status()
         answered_by = response.headers.get("X-Replica", url.rsplit("/", 1)[-1])
         return text_of(response.json()), answered_by
 
     def tracker(self, replica: str, sender: str) -> dict:
+        """The conversation of a REST sender, through a replica's HTTP API."""
         response = requests.get(
-            f"{replica}/conversations/{sender}/tracker",
+            f"{replica}/conversations/{learner_id('rest', sender)}/tracker",
             params={"token": self.settings["RASA_API_TOKEN"]},
             timeout=30,
         )
@@ -119,6 +124,15 @@ def test_rest_through_nginx_is_spread_over_both_replicas_and_keeps_context(local
     assert answered_by == {f"127.0.0.1:{port}" for port in local_cluster.layout.rasa_ports}
 
 
+def test_rest_through_nginx_needs_the_token(local_cluster):
+    refused = requests.post(
+        f"{local_cluster.layout.url}/webhooks/rest/webhook",
+        json={"sender": new_sender(), "message": "show my progress"},
+        timeout=30,
+    )
+    assert refused.status_code == 401, refused.text
+
+
 def test_rasas_http_api_is_not_on_the_public_port(local_cluster):
     url = f"{local_cluster.layout.url}/conversations/anyone/tracker"
     assert requests.get(url, timeout=10).status_code == 404
@@ -135,8 +149,11 @@ def test_the_widget_through_nginx_keeps_to_one_replica(local_cluster):
             ("what rules around patient privacy must I follow?", "Regulations and compliance"),
         ):
             widget.emit("user_uttered", {"message": question, "session_id": session})
-            kind, reply = widget.next_event()
-            assert kind == "bot_uttered" and reply["text"].startswith(heading), reply
+            # The answer before may have had more parts (a list of what to ask next).
+            texts = [widget.next_event()[1]["text"]]
+            while not texts[-1].startswith(heading):
+                assert len(texts) < 3, texts
+                texts.append(widget.next_event()[1]["text"])
     finally:
         widget.close()
 
@@ -204,8 +221,8 @@ def split_into_turns(events: list[dict]) -> list[dict]:
 
 
 def seed_sqlite_installation(directory, learners: list[str]) -> None:
-    """What a single-machine installation has in var/: learners with a background and
-    milestones, and their conversations."""
+    """What a single-machine installation has in var/: learners (learner ids) with a background
+    and milestones, and their conversations."""
     url = f"sqlite:///{directory / 'learners.db'}"
     migrate(url)
     store = ProgressStore(url)
@@ -254,7 +271,8 @@ def counts_printed(output: str) -> dict[str, list[int]]:
 
 
 def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster, tmp_path):
-    learners = [new_sender() for _ in range(3)]
+    senders = [new_sender() for _ in range(3)]  # REST learners
+    learners = [learner_id("rest", sender) for sender in senders]
     seed_sqlite_installation(tmp_path, learners)
 
     first = move(tmp_path, local_cluster.settings)
@@ -267,9 +285,9 @@ def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster
 
     # The cluster knows them: progress from the learner database, history from the tracker store.
     one, two = local_cluster.replicas
-    said = [e.get("text") for e in local_cluster.tracker(one, learners[0])["events"]]
+    said = [e.get("text") for e in local_cluster.tracker(one, senders[0])["events"]]
     assert {"I'm a nurse with a BSN", "I passed the CCRP", "note 0"} <= set(said)
-    progress, _ = local_cluster.say(two, learners[1], "show my progress")  # she carries on
+    progress, _ = local_cluster.say(two, senders[1], "show my progress")  # she carries on
     assert progress.startswith(f"Your progress: {progress_summary(2)}."), progress
 
     again = move(tmp_path, local_cluster.settings)  # safe to re-run, even after she carried on

@@ -1,4 +1,5 @@
-"""Faults end to end: the action server stopped, hung or killed, and the learner database locked.
+"""Faults end to end: the action server stopped, hung or killed, the learner database locked,
+and a message dropped after waiting past the conversation lock's lifetime.
 
 These tests stop, pause and kill servers, so they run their own pair (own work dir), not the
 shared `assistant`. How soon the learner hears back is the guard's timeout, specified in
@@ -28,8 +29,11 @@ from sanic.config import DEFAULT_CONFIG
 
 from actions.progress import NOT_SAVED
 from addons.action_server_guard import UNAVAILABLE_REPLY, ActionServerUnavailable, one_message
+from addons.input_guard import SORRY
 from common.db import WRITE_DEADLINE_SECONDS
+from common.learner_ids import learner_id
 from scripts.local_servers import RunningAssistant, running_assistant
+from tests.integration.widget_client import WidgetClient
 from tests.support import (
     PATH_STEPS,
     RESPONSES,
@@ -48,6 +52,38 @@ COULD_NOT_SAVE = RESPONSES[NOT_SAVED][0]["text"]
 # The largest request the action server reads: Sanic's default, which rasa_sdk keeps
 # (docs/operators.md).
 ACTION_SERVER_REQUEST_LIMIT = DEFAULT_CONFIG["REQUEST_MAX_SIZE"]
+
+
+# A turn waits at most this long for the one before (Rasa's TICKET_LOCK_LIFETIME, 60 s by default):
+# shorter than the guard's wait for a hung action server, so a turn then outlasts it.
+SHORT_LOCK_LIFETIME_SECONDS = 2
+
+
+def test_a_message_dropped_after_the_lock_lifetime_gets_an_apology_in_the_widget(tmp_path):
+    """Over socket.io, as the widget talks. (Its own servers, started before the module's pair.)"""
+    env = {
+        "TICKET_LOCK_LIFETIME": str(SHORT_LOCK_LIFETIME_SECONDS),
+        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",  # the widget's open connection holds up a stop
+    }
+    with running_assistant(work_dir=tmp_path, env=env) as servers:
+        widget = WidgetClient(servers.url)
+        try:
+            session = widget.request_session(None)
+            widget.emit("user_uttered", {"message": "hi", "session_id": session})
+            widget.next_event()
+            servers.signal_action_server(signal.SIGSTOP)  # each turn now lasts the guard's wait
+            try:
+                for _ in range(3):
+                    widget.emit(
+                        "user_uttered", {"message": "show my progress", "session_id": session}
+                    )
+                replies = sorted(widget.next_event()[1]["text"] for _ in range(3))
+            finally:
+                servers.signal_action_server(signal.SIGCONT)
+        finally:
+            widget.close()
+    # The first waited for the action server; the two queued behind it outlived their tickets.
+    assert replies == sorted([UNAVAILABLE_REPLY, SORRY, SORRY])
 
 
 @pytest.fixture(scope="module")
@@ -76,22 +112,25 @@ def conversation(work_dir: Path, sender: str) -> list[str]:
     with sqlite3.connect(work_dir / "conversations.db") as db:
         rows = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-            (sender,),
+            (learner_id("rest", sender),),
         ).fetchall()
     return [json.loads(data).get("text") for (data,) in rows]
 
 
 def stored(work_dir: Path, sender: str) -> set[str]:
+    """The milestones stored for a REST sender."""
     with sqlite3.connect(work_dir / "learners.db") as db:
         rows = db.execute(
-            "SELECT milestone FROM learner_milestones WHERE sender_id = ?", (sender,)
+            "SELECT milestone FROM learner_milestones WHERE sender_id = ?",
+            (learner_id("rest", sender),),
         ).fetchall()
     return {milestone for (milestone,) in rows}
 
 
 def profile_row(work_dir: Path, sender: str):
     with sqlite3.connect(work_dir / "learners.db") as db:
-        return db.execute("SELECT * FROM learners WHERE sender_id = ?", (sender,)).fetchone()
+        query = "SELECT * FROM learners WHERE sender_id = ?"
+        return db.execute(query, (learner_id("rest", sender),)).fetchone()
 
 
 @contextmanager

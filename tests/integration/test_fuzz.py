@@ -36,6 +36,7 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from addons.input_guard import EMPTY, NOT_TEXT, TOO_LONG
+from common.learner_ids import learner_id
 from tests.support import new_sender
 
 pytestmark = pytest.mark.integration
@@ -385,10 +386,11 @@ def post(session: requests.Session, url: str, sender: str, case: Case) -> Sent:
     return Sent(sender, case, response.status_code, replies, answer)
 
 
-def run_rest(url: str, streams: dict[str, list[Case]]) -> list[Sent]:
+def run_rest(url: str, headers: dict, streams: dict[str, list[Case]]) -> list[Sent]:
     def send_all(item: tuple[str, list[Case]]) -> list[Sent]:
         sender, stream = item
         with requests.Session() as session:
+            session.headers.update(headers)  # the REST token
             return [post(session, url, sender, case) for case in stream]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -475,7 +477,7 @@ def run_widgets(url: str, rnd: random.Random, victim: str) -> list[tuple[str, st
             issued = await widget.open_session(session_requests[index])
             assert isinstance(issued, str) and len(issued) == 32
             return [
-                (f"web-{issued}", expect, kind, await widget.exchange(data, expect))
+                (learner_id("web", issued), expect, kind, await widget.exchange(data, expect))
                 for data, expect, kind in plans[index]
             ]
         finally:
@@ -488,11 +490,16 @@ def run_widgets(url: str, rnd: random.Random, victim: str) -> list[tuple[str, st
 
 
 # --- stored data ----------------------------------------------------------------------------------
-def learner_rows(engine, sender: str) -> str:
-    """Everything the learner database holds about one sender, as exact text."""
+def rest(sender: str) -> str:
+    """The learner a REST sender is."""
+    return learner_id("rest", sender)
+
+
+def learner_rows(engine, learner: str) -> str:
+    """Everything the learner database holds about one learner, as exact text."""
     with engine.connect() as connection:
         rows = [
-            connection.execute(text(query), {"s": sender}).all()
+            connection.execute(text(query), {"s": learner}).all()
             for query in (
                 "SELECT * FROM learners WHERE sender_id = :s",
                 "SELECT * FROM learner_milestones WHERE sender_id = :s ORDER BY milestone",
@@ -501,10 +508,10 @@ def learner_rows(engine, sender: str) -> str:
     return repr(rows)
 
 
-def conversation_rows(engine, sender: str) -> str:
+def conversation_rows(engine, learner: str) -> str:
     with engine.connect() as connection:
         query = "SELECT * FROM events WHERE sender_id = :s ORDER BY id"
-        return repr(connection.execute(text(query), {"s": sender}).all())
+        return repr(connection.execute(text(query), {"s": learner}).all())
 
 
 def senders_in(engine, table: str) -> set[str]:
@@ -520,10 +527,10 @@ class FuzzRun:
     writers: list[str]
     rest: list[Sent]
     widget: list[tuple[str, str, str, list]]
-    before: dict[str, str]  # sender -> learner rows before the fuzz
+    before: dict[str, str]  # REST sender (widget: learner id) -> learner rows before the fuzz
     after: dict[str, str]
     victim_events: tuple[str, str]  # stored conversation before, after
-    new_learners: set[str]
+    new_learners: set[str]  # learner ids
     new_conversations: set[str]
     log_errors: list[str]
 
@@ -567,11 +574,11 @@ def fuzz(assistant, servers_dir) -> FuzzRun:
         for message in READER_SEED:
             assistant.say(sender, message)
     everyone = [victim, *readers, *writers]
-    before = {sender: learner_rows(learners, sender) for sender in everyone}
+    before = {sender: learner_rows(learners, rest(sender)) for sender in everyone}
     assert "Clinical Program Manager" in before[victim] and all(
         "degree" in before[s] for s in seeded
     )
-    victim_events = conversation_rows(conversations, victim)
+    victim_events = conversation_rows(conversations, rest(victim))
     learners_before = senders_in(learners, "learners")
     conversations_before = senders_in(conversations, "events")
 
@@ -591,9 +598,9 @@ def fuzz(assistant, servers_dir) -> FuzzRun:
 
     url = f"{assistant.url}/webhooks/rest/webhook"
     with ThreadPoolExecutor(max_workers=2) as both:
-        rest = both.submit(run_rest, url, streams)
+        over_rest = both.submit(run_rest, url, assistant.rest_headers, streams)
         widget = both.submit(run_widgets, assistant.url, random.Random(SEED + 1), victim)
-        rest_results, widget_results = rest.result(), widget.result()
+        rest_results, widget_results = over_rest.result(), widget.result()
 
     web_senders = {sender for sender, *_ in widget_results}
     log_errors = []
@@ -609,8 +616,9 @@ def fuzz(assistant, servers_dir) -> FuzzRun:
         rest=rest_results,
         widget=widget_results,
         before=before,
-        after={sender: learner_rows(learners, sender) for sender in [*everyone, *web_senders]},
-        victim_events=(victim_events, conversation_rows(conversations, victim)),
+        after={sender: learner_rows(learners, rest(sender)) for sender in everyone}
+        | {learner: learner_rows(learners, learner) for learner in web_senders},
+        victim_events=(victim_events, conversation_rows(conversations, rest(victim))),
         new_learners=senders_in(learners, "learners") - learners_before,
         new_conversations=senders_in(conversations, "events") - conversations_before,
         log_errors=log_errors,
@@ -648,7 +656,7 @@ def test_every_rest_message_gets_a_reply_or_a_clear_400(fuzz):
             ok = (
                 sent.status == 200
                 and sent.replies
-                and all(reply.get("recipient_id") == sent.sender for reply in sent.replies)
+                and all(reply.get("recipient_id") == rest(sent.sender) for reply in sent.replies)
                 and all(reply.get("text") or reply.get("buttons") for reply in sent.replies)
             )
             guard = {"empty": EMPTY, "too_long": TOO_LONG}.get(sent.case.expect)
@@ -698,10 +706,11 @@ def test_readers_data_is_unchanged_and_nothing_was_erased(fuzz):
 
 
 def test_nobody_new_is_stored_but_the_fuzzing_senders(fuzz):
-    web = {sender for sender, *_ in fuzz.widget}
-    assert fuzz.new_learners <= set(fuzz.writers), fuzz.new_learners - set(fuzz.writers)
-    senders = {fuzz.victim, *fuzz.readers, *fuzz.writers, *web}
-    assert fuzz.new_conversations <= senders, fuzz.new_conversations - senders
+    web = {learner for learner, *_ in fuzz.widget}
+    writers = {rest(sender) for sender in fuzz.writers}
+    assert fuzz.new_learners <= writers, fuzz.new_learners - writers
+    learners = {rest(sender) for sender in [fuzz.victim, *fuzz.readers, *fuzz.writers]} | web
+    assert fuzz.new_conversations <= learners, fuzz.new_conversations - learners
 
 
 def test_the_servers_still_answer_normally_and_logged_no_errors(fuzz, assistant):

@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from common.learner_ids import learner_id
 from scripts.local_servers import running_assistant
 from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
 
@@ -14,7 +15,8 @@ pytestmark = [pytest.mark.integration, needs_model]
 def milestones_of(work_dir, sender: str) -> set[str]:
     with sqlite3.connect(work_dir / "learners.db") as db:
         rows = db.execute(
-            "SELECT milestone FROM learner_milestones WHERE sender_id = ?", (sender,)
+            "SELECT milestone FROM learner_milestones WHERE sender_id = ?",
+            (learner_id("rest", sender),),
         ).fetchall()
     return {milestone for (milestone,) in rows}
 
@@ -57,7 +59,8 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
 
     # Nothing Ana said before the deletion is stored anywhere.
     with sqlite3.connect(tmp_path / "conversations.db") as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ?", (ana,)).fetchall()
+        query = "SELECT data FROM events WHERE sender_id = ?"
+        rows = db.execute(query, (learner_id("rest", ana),)).fetchall()
     said = [json.loads(data).get("text") for (data,) in rows]
     said = [text for text in said if text]
     assert "show my progress" in said  # what she said after the deletion is kept
@@ -65,6 +68,6 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
         assert before_deletion not in said
     with sqlite3.connect(tmp_path / "learners.db") as db:
         (count,) = db.execute(
-            "SELECT count(*) FROM learners WHERE sender_id = ?", (ana,)
+            "SELECT count(*) FROM learners WHERE sender_id = ?", (learner_id("rest", ana),)
         ).fetchone()
     assert count == 0

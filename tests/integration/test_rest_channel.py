@@ -1,11 +1,25 @@
-"""The assistant as a learner meets it: real Rasa server + action server, REST channel."""
+"""The assistant as a learner meets it: real Rasa server + action server, REST channel; what the
+REST channel refuses (callers without the token, oversized input); and many messages of one
+learner at once."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
+from addons.input_guard import MAX_METADATA_BYTES, MAX_UNANSWERED, SLOW_DOWN
+from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts.evaluate import BARS
 from scripts.evaluate_heldout import evaluate, load_questions
-from tests.support import new_sender, text_of
+from tests.support import (
+    conversation_rows,
+    learner_rows,
+    new_sender,
+    progress_summary,
+    step_title,
+    text_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +92,81 @@ def test_heldout_questions_are_answered_correctly(assistant):
     assert report.accuracy >= HELDOUT_BAR, summary
     for topic, results in report.per_topic.items():
         assert sum(results) / len(results) >= HELDOUT_TOPIC_FLOOR, f"{topic}\n{summary}"
+
+
+# --- bounded input, trusted callers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metadata", "status", "error"),
+    [
+        ({"x": "x" * 3_000_000}, 413, "bytes"),  # the issue's 50 MB, scaled down: over the body
+        ({"x": "x" * (MAX_METADATA_BYTES + 1)}, 400, '"metadata"'),  # a body under the limit
+    ],
+    ids=["megabytes", "just-over-the-metadata-limit"],
+)
+def test_oversized_metadata_is_refused_and_the_learner_carries_on(
+    assistant, servers_dir, metadata, status, error
+):
+    sender = new_sender()
+    learner = learner_id("rest", sender)
+    conversations = servers_dir / "conversations.db"
+    assistant.say(sender, "I passed the CCRP")
+    before = conversation_rows(conversations, learner)
+
+    refused = assistant.rest({"sender": sender, "message": "hi", "metadata": metadata})
+    assert refused.status_code == status, refused.text[:200]
+    assert error in refused.json()["error"]
+    assert conversation_rows(conversations, learner) == before  # nothing of it was stored
+
+    # Every message after it is answered, export and deletion included.
+    progress = text_of(assistant.say(sender, "show my progress"))
+    assert progress.startswith(f"Your progress: {progress_summary(1)}."), progress
+    export = text_of(assistant.say(sender, "export my data"))
+    assert f"your id: {learner}" in export and step_title("certification") in export, export
+    assert "Are you sure?" in text_of(assistant.say(sender, "delete my data"))
+    assert "deleted" in text_of(assistant.say(sender, "yes"))
+    nothing = text_of(assistant.say(sender, "export my data"))
+    assert "No profile and no progress." in nothing, nothing
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-the-token", "Basic dXNlcjpwYXNz", "Bearer "],
+    ids=["none", "wrong-token", "basic", "empty-token"],
+)
+def test_a_caller_without_the_rest_token_is_refused_and_nothing_is_stored(
+    assistant, servers_dir, authorization
+):
+    sender = new_sender()
+    headers = {"Authorization": authorization} if authorization else {}
+    refused = requests.post(
+        f"{assistant.url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": "I passed the CCRP"},
+        headers=headers,
+        timeout=30,
+    )
+    assert refused.status_code == 401, refused.text
+    assert "Authorization: Bearer" in refused.json()["error"]
+    assert conversation_rows(servers_dir / "conversations.db", learner_id("rest", sender)) == []
+    assert learner_rows(servers_dir / "learners.db", learner_id("rest", sender)) == [[], []]
+
+
+# --- many messages of one learner at once -----------------------------------------------------
+
+AT_ONCE = 2 * MAX_UNANSWERED
+QUESTION, ANSWER = "which certs would boost my cv?", "Certifications"
+
+
+def test_messages_of_one_learner_at_once_each_get_an_answer_or_a_slow_down(assistant):
+    sender = new_sender()
+    assistant.say(sender, "hi")  # a conversation under way
+
+    def ask(_: int) -> str:
+        # Below Rasa's lock lifetime (60 s): a message still waiting then would be dropped.
+        return text_of(assistant.say(sender, QUESTION, timeout=45))
+
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        replies = list(pool.map(ask, range(AT_ONCE)))
+    assert all(reply.startswith(ANSWER) or reply == SLOW_DOWN for reply in replies), replies
+    assert any(reply.startswith(ANSWER) for reply in replies), replies

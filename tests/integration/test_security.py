@@ -1,7 +1,10 @@
-"""Security: Rasa's HTTP API, learners' privacy from one another, and secrets.
+"""Security: Rasa's HTTP API, the REST channel, learners' privacy from one another, and secrets.
 
-- Rasa's HTTP API (trackers, parsing, training, ...) is off the way `make run` starts the server;
-  when it is on, it refuses requests without the token.
+- Rasa's HTTP API (trackers, parsing, training, ...) and the REST channel are off the way
+  `make run` starts the server; when the API is on, it refuses requests without its token (REST's
+  token: tests/integration/test_rest_channel.py).
+- A REST caller addresses only REST learners (`rest:<sender>`): whatever sender it sends, it
+  cannot reach a Slack or terminal learner.
 - A learner cannot read or change another's progress by naming them: not in entities, not in
   typed intents that skip the confirmation. (The widget and Slack take the sender from the
   server-issued id and the signed request: tests/integration/test_widget_channel.py and
@@ -11,14 +14,25 @@
 
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
+from actions.learner_store import ProgressStore
+from common.learner_ids import learner_id
 from scripts.local_servers import PROJECT_ROOT, running_assistant
-from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
+from tests.integration.widget_client import WidgetClient
+from tests.support import (
+    learner_rows,
+    needs_model,
+    new_sender,
+    progress_summary,
+    step_title,
+    text_of,
+)
 
 # --- Rasa's HTTP API ------------------------------------------------------------------------
 
@@ -47,18 +61,33 @@ def api_call(base: str, method: str, path: str, body, victim: str, **kwargs) -> 
 
 @pytest.mark.integration
 @needs_model
-def test_the_http_api_is_off_the_way_make_run_starts_the_server(tmp_path):
+def test_the_http_api_and_rest_are_off_the_way_make_run_starts_the_server(tmp_path):
     for launcher in ("scripts/start.sh", "Makefile"):
         assert "--enable-api" not in (PROJECT_ROOT / launcher).read_text(), launcher
 
-    victim = new_sender("ben")
-    with running_assistant(work_dir=tmp_path, enable_api=False) as assistant:
-        assistant.say(victim, "I passed the CCRP")
-        for method, path, body in API_REQUESTS + MODEL_CHANGES:
-            assert api_call(assistant.url, method, path, body, victim) == 404, (method, path)
-        # The channels are still there.
-        progress = text_of(assistant.say(victim, "show my progress"))
-        assert progress.startswith(f"Your progress: {progress_summary(1)}."), progress
+    rest_unset = {"REST_API_TOKEN": "", "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2"}
+    with running_assistant(work_dir=tmp_path, enable_api=False, env=rest_unset) as assistant:
+        widget = WidgetClient(assistant.url)  # the channel that needs no secret
+        try:
+            session = widget.request_session(None)
+            victim = learner_id("web", session)
+            widget.emit("user_uttered", {"message": "I passed the CCRP", "session_id": session})
+            widget.next_event()
+            for method, path, body in API_REQUESTS + MODEL_CHANGES:
+                assert api_call(assistant.url, method, path, body, victim) == 404, (method, path)
+            refused = requests.post(
+                f"{assistant.url}/webhooks/rest/webhook",
+                json={"sender": session, "message": "show my progress"},
+                timeout=30,
+            )
+            assert refused.status_code == 403
+            assert "set REST_API_TOKEN" in refused.json()["error"]
+            # The widget still answers, and remembers.
+            widget.emit("user_uttered", {"message": "show my progress", "session_id": session})
+            kind, progress = widget.next_event()
+            assert progress_summary(1) in progress["text"], progress
+        finally:
+            widget.close()
 
 
 @pytest.mark.integration
@@ -75,7 +104,47 @@ def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant)
             status = api_call(assistant.url, method, path, body, victim, **credentials)
             assert status in (401, 403), (method, path, credentials, status)
     # The token opens it: the refusals above were the API's, not missing routes.
-    assert assistant.tracker(victim)["sender_id"] == victim
+    assert assistant.tracker(learner_id("rest", victim))["sender_id"] == learner_id("rest", victim)
+
+
+# --- a REST caller, another channel's learner -------------------------------------------------
+
+
+@pytest.mark.integration
+@needs_model
+@pytest.mark.parametrize(
+    ("channel", "rest_sender"),
+    [
+        ("slack", "{id}"),  # a Slack user id, which everyone in the workspace can see
+        ("slack", "slack:{id}"),  # the Slack learner's id itself
+        ("shell", "shell-{id}"),  # the terminal's id before ids carried their channel
+        ("shell", "shell:{id}"),
+    ],
+    ids=["slack-user-id", "slack-learner-id", "old-shell-id", "shell-learner-id"],
+)
+def test_a_rest_caller_cannot_reach_a_slack_or_terminal_learner(
+    assistant, servers_dir, channel, rest_sender
+):
+    own_id = f"U{uuid.uuid4().hex[:8].upper()}" if channel == "slack" else new_sender("root")
+    someone = learner_id(channel, own_id)  # as the Slack channel or the terminal stores them
+    learners_db = servers_dir / "learners.db"
+    ProgressStore(f"sqlite:///{learners_db}").save(
+        someone,
+        profile={"education_level": "bachelor", "education_field": "nursing"},
+        milestones=["certification", "degree"],
+    )
+    theirs = learner_rows(learners_db, someone)
+
+    sender = rest_sender.format(id=own_id)
+    export = text_of(assistant.say(sender, "export my data"))
+    assert f"your id: {learner_id('rest', sender)}" in export, export
+    assert "No profile and no progress." in export and "nursing" not in export, export
+    progress = text_of(assistant.say(sender, "show my progress"))
+    assert progress.startswith(f"Your progress: {progress_summary(0)}."), progress
+    for message in ("I passed the CCRP", "start over", "yes", "delete my data", "yes"):
+        assistant.say(sender, message)
+
+    assert learner_rows(learners_db, someone) == theirs
 
 
 # --- one learner, another's progress ----------------------------------------------------------
@@ -99,8 +168,7 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
 
     def ana_says(message: str, metadata: dict | None = None) -> str:
         """Ana's message over REST; metadata, when given, is the body's "metadata" field."""
-        body = {"sender": ana, "message": message, "metadata": metadata}
-        response = requests.post(f"{assistant.url}/webhooks/rest/webhook", json=body, timeout=30)
+        response = assistant.rest({"sender": ana, "message": message, "metadata": metadata})
         reply = text_of(response.json())
         assert ben not in reply, (message, reply)
         return reply
@@ -117,7 +185,8 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
         ("show my progress", naming_ben),
     ]:
         assert ana_says(message, metadata).startswith(nothing_yet), message
-    assert f"your id: {ana}" in ana_says(f'/export_my_data{{"sender_id":"{ben}"}}', naming_ben)
+    export = ana_says(f'/export_my_data{{"sender_id":"{ben}"}}', naming_ben)
+    assert f"your id: {learner_id('rest', ana)}" in export
 
     # Writing: only ever Ana's own record.
     reply = ana_says(f'/tell_about_myself{{"milestone":"leadership","sender":"{ben}"}}')

@@ -1,15 +1,19 @@
 """The README's chat command, driven through a pseudo-terminal exactly as a newcomer types:
 it starts without third-party noise, answers, and a second session continues the first (one
-conversation per OS user)."""
+conversation per OS user, the learner `shell:<user>`). The terminal's own server is not reachable
+from the network."""
 
 import re
 import shutil
+import socket
+import sqlite3
 import sys
 import uuid
 
 import pexpect
 import pytest
 
+from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts.local_servers import DEFAULT_MODEL
 from tests.support import step_title
@@ -57,12 +61,34 @@ def say(shell, text, expect, timeout=60):
     shell.expect(PROMPT, timeout=timeout)
 
 
+SHELL_SERVER_PORT = 5005  # where `rasa shell` runs the server it talks to
+
+
+def network_address() -> str | None:
+    """This machine's address on its network (the interface of its default route), if any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+def accepts_connections(address: str, port: int) -> bool:
+    try:
+        socket.create_connection((address, port), timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
 def test_chat_in_the_terminal_and_continue_next_time(tmp_path):
     env = {
         "PATH": f"{PROJECT_ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
         "HOME": str(tmp_path),
         "RASA_TELEMETRY_ENABLED": "false",
-        "COACH_SHELL_ID": f"shell-test-{uuid.uuid4().hex[:8]}",
+        "COACH_SHELL_ID": f"test-{uuid.uuid4().hex[:8]}",  # the learner: shell:test-...
         "LEARNER_DB_URL": f"sqlite:///{tmp_path / 'learners.db'}",
         "KNOWLEDGE_DB_URL": f"sqlite:///{tmp_path / 'knowledge.db'}",
     }
@@ -72,6 +98,9 @@ def test_chat_in_the_terminal_and_continue_next_time(tmp_path):
             shell.expect(PROMPT)
             assert printed_lines(shell.before) == START_UP_LINES
             if session == 0:
+                assert accepts_connections("127.0.0.1", SHELL_SERVER_PORT)
+                if network_address():
+                    assert not accepts_connections(network_address(), SHELL_SERVER_PORT)
                 say(shell, "which certifications should I get?", "CCRP")
                 say(shell, "I passed the CCRP", f"Marked done: {CERTIFICATION}")
             else:
@@ -83,3 +112,8 @@ def test_chat_in_the_terminal_and_continue_next_time(tmp_path):
             raise
         finally:
             shell.close(force=True)
+
+    with sqlite3.connect(tmp_path / "learners.db") as db:
+        query = "SELECT milestone FROM learner_milestones WHERE sender_id = ?"
+        learner = learner_id("shell", env["COACH_SHELL_ID"])
+        assert db.execute(query, (learner,)).fetchall() == [("certification",)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from common.learner_ids import learner_id
 from scripts.local_servers import PROJECT_ROOT
 from tests.support import progress_summary, step_title
 
@@ -109,7 +110,7 @@ def test_ask_click_reload_and_be_remembered(page, assistant):
         ".map(([, value]) => JSON.parse(value).sessionId)[0]"
     )
     assert re.fullmatch(r"[0-9a-f]{32}", session_id)
-    assert assistant.tracker(f"web-{session_id}")["latest_input_channel"] == "socketio"
+    assert assistant.tracker(learner_id("web", session_id))["latest_input_channel"] == "socketio"
 
 
 def test_the_widget_recovers_when_the_server_restarts(page, assistant):
