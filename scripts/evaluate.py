@@ -6,8 +6,9 @@
 1. For each pipeline in evaluation/pipelines/ (same data, same folds, same seed):
    5-fold cross-validation of the NLU (intent and entity F1, weighted and macro), held-out
    accuracy of the NLU alone and parse latency (the first fold's model), install size.
-2. For the adopted configuration (config.yml, models/coach.tar.gz): held-out accuracy through
-   the real running bot, per topic (tests/heldout/*.yml); conversation test success rate.
+2. For the adopted configuration (config.yml, models/coach.tar.gz), through the real running
+   bot: topic-level held-out accuracy per topic (tests/heldout/questions.yml, variants.yml),
+   answer-level held-out results per category (tests/heldout/answers.yml); conversation tests.
 
 Prints the tables, writes them to docs/measurements.md (scripts/measurements_page.py), and
 writes results/evaluation.json and results/confusion_matrix.png. Exits 1 when the adopted model
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import yaml
 
+from scripts.evaluate_answers import AnswerReport, load_heldout
+from scripts.evaluate_answers import evaluate as evaluate_answers
 from scripts.evaluate_heldout import HeldoutReport, evaluate, load_questions
 from scripts.local_servers import BIN, DEFAULT_MODEL, PROJECT_ROOT, rasa_env, running_assistant
 from scripts.measurements_page import publish
@@ -317,9 +320,11 @@ def evaluate_pipeline(config: Path, folds: list[tuple[Path, Path]], work: Path) 
 # --- the adopted model -----------------------------------------------------------------------
 
 
-def heldout_through_the_bot(model: Path) -> HeldoutReport:
+def heldout_through_the_bot(model: Path) -> tuple[HeldoutReport, AnswerReport]:
+    """The topic-level held-out questions (tests/heldout/questions.yml, variants.yml) and the
+    answer-level ones (tests/heldout/answers.yml), asked of one running assistant."""
     with running_assistant(model, work_dir=RESULTS / "evaluation" / "servers") as assistant:
-        return evaluate(assistant, load_questions())
+        return evaluate(assistant, load_questions()), evaluate_answers(assistant, load_heldout())
 
 
 def conversation_tests(model: Path) -> tuple[int, int]:
@@ -444,7 +449,7 @@ def main() -> int:
             figures["cv_entity_f1"] = adopted_result.cv_entity_f1["weighted"]
 
     log("Held-out questions through the running bot")
-    report = heldout_through_the_bot(args.model)
+    report, answers = heldout_through_the_bot(args.model)
     passed, total = conversation_tests(args.model)
     per_topic = {t: sum(oks) / len(oks) for t, oks in report.per_topic.items()}
     figures.update(
@@ -478,6 +483,8 @@ def main() -> int:
             failures.append(f"held-out {topic} {accuracy:.1%} < {BARS['heldout_per_topic']:.0%}")
     if passed < total:
         failures.append(f"conversation tests {passed}/{total}")
+    failures += answers.failures()
+    figures["answers"] = answers.figures
     for key in ("cv_intent_f1_weighted", "cv_entity_f1"):
         if key in figures and figures[key] < BARS[key]:
             failures.append(f"{key} {figures[key]:.3f} < {BARS[key]}")
@@ -488,6 +495,7 @@ def main() -> int:
     if not args.quick:
         publish("nlu-pipelines", command, pipelines_section)
     publish("understanding", command, "\n".join(understanding_section))
+    publish("answers", command, answers.table())
     log("Bars missed: " + ("; ".join(failures) if failures else "none"))
     return 1 if failures else 0
 

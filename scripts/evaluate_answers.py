@@ -28,6 +28,7 @@ import yaml
 from actions.kb_loader import read_knowledge
 from common.settings import PROJECT_ROOT
 from scripts.local_servers import DEFAULT_MODEL, RunningAssistant, running_assistant
+from scripts.measurements_page import publish
 
 HELDOUT = PROJECT_ROOT / "tests" / "heldout" / "answers.yml"
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -177,6 +178,9 @@ def main() -> int:
     with running_assistant(args.model) as assistant:
         report = evaluate(assistant, load_heldout(args.questions))
     print(report.table())
+    if args.questions == HELDOUT:
+        command = " ".join(["python -m scripts.evaluate_answers", *sys.argv[1:]])
+        publish("answers", command, report.table())
     for miss in report.misses:
         print("- miss:", miss if args.verbose else miss.splitlines()[0])
     failures = report.failures()

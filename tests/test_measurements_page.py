@@ -41,7 +41,9 @@ def test_a_section_without_markers_is_refused(page):
     assert page.read_text() == PAGE
 
 
-@pytest.mark.parametrize("section", ["understanding", "nlu-pipelines", "speed", "speed-cluster"])
+@pytest.mark.parametrize(
+    "section", ["understanding", "answers", "nlu-pipelines", "speed", "speed-cluster"]
+)
 def test_the_real_page_has_a_place_for_each_commands_figures(section):
     text = measurements_page.PAGE.read_text()
     assert f"<!-- figures: {section} -->" in text and f"<!-- /figures: {section} -->" in text

@@ -11,6 +11,8 @@ from addons.input_guard import MAX_METADATA_BYTES, MAX_UNANSWERED, SLOW_DOWN
 from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts.evaluate import BARS
+from scripts.evaluate_answers import evaluate as evaluate_answers
+from scripts.evaluate_answers import load_heldout
 from scripts.evaluate_heldout import evaluate, load_questions
 from tests.support import (
     conversation_rows,
@@ -81,6 +83,16 @@ def test_messages_it_cannot_place_get_a_clarification(assistant, message):
     messages = assistant.say(new_sender(), message)
     assert "I can tell you about:" in text_of(messages)
     assert messages[0].get("buttons")
+
+
+def test_answer_level_heldout_questions_are_answered_or_said_not_covered(assistant):
+    """make evaluate's bars on tests/heldout/answers.yml: the answering fact first, what the two
+    guides don't cover said plainly, and almost never a refusal of what they do cover."""
+    report = evaluate_answers(assistant, load_heldout())
+    summary = report.table() + "\n" + "\n".join(f"  miss: {m}" for m in report.misses)
+    (PROJECT_ROOT / "results").mkdir(exist_ok=True)
+    (PROJECT_ROOT / "results" / "answers.txt").write_text(summary + "\n")
+    assert report.failures() == [], summary
 
 
 def test_heldout_questions_are_answered_correctly(assistant):
