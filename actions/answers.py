@@ -56,7 +56,9 @@ SHOWN_FACTS = "shown_facts"  # slot: the passages the last answer gave, so "tell
 # passage sharing LEXICAL_HALF BM25 points with the question gets half the lexical weight.
 LEXICAL_WEIGHT = 0.8
 LEXICAL_HALF = 8.0
-TOPIC_PREFERENCE = 0.1  # for the topic NLU predicted: it is right far more often than not
+# For the topic NLU predicted, times its confidence: a confident topic is right far more often
+# than an entry of another topic that only shares words with the question.
+TOPIC_PREFERENCE = 0.2
 NAMED_PREFERENCE = 0.1  # for an entry about a thing the question names
 SECOND_ENTRY_MARGIN = 0.25  # a second entry is given when it scores within this of the first
 # A topic's summary sums the topic up; where a fact of it answers as well, the fact is the answer.
@@ -84,8 +86,9 @@ def answer_question(
     parts = split_questions(asked)
     # NLU's topic is the message's: it belongs to the first question; the others find their own.
     hints = [topic_hint] + [None] * (len(parts) - 1)
+    confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 1.0)
     answered = [
-        answer_one(dispatcher, kb, part, hint, meaning, about_the_learner(part, record))
+        answer_one(dispatcher, kb, part, hint, meaning, about_the_learner(part, record), confidence)
         for part, hint in zip(parts, hints, strict=True)
     ]
     if record is not None:
@@ -137,6 +140,7 @@ def answer_one(
     topic_hint: str | None,
     meaning: dict[str, float],
     background: str = "",
+    topic_confidence: float = 1.0,
 ) -> Answered:
     gap = not_covered(question, kb)
     if gap is not None:
@@ -146,9 +150,13 @@ def answer_one(
     if compared:
         dispatcher.utter_message(text=replies.comparison(compared))
         return Answered(compared[0].topic, [f"item:{item.name}" for item in compared])
-    passages = answering_entries(f"{question} {background}", topic_hint, meaning, named)
+    passages = answering_entries(
+        f"{question} {background}", topic_hint, meaning, named, topic_confidence
+    )
     if not passages:
         return overview(dispatcher, kb, topic_hint)
+    if passages[0].key == f"summary:{CAREER_PATH}":  # the whole way there: the path itself
+        return overview(dispatcher, kb, CAREER_PATH)
     text = passages[0].text
     if is_yes_no(question):
         continued = text if passages[0].key.startswith("item:") else replies.lower_first(text)
@@ -163,6 +171,7 @@ def answering_entries(
     topic_hint: str | None,
     meaning: dict[str, float],
     named: Sequence[ItemInfo] = (),
+    topic_confidence: float = 1.0,
     min_score: float = MIN_ANSWER_SCORE,
 ) -> list[Passage]:
     """The one or two entries that best answer `question`, if the best scores `min_score`."""
@@ -176,7 +185,7 @@ def answering_entries(
         words = lexical.get(passage.key, 0.0)
         total += LEXICAL_WEIGHT * words / (words + LEXICAL_HALF)
         if passage.topic == topic_hint:
-            total += TOPIC_PREFERENCE
+            total += TOPIC_PREFERENCE * topic_confidence
         if passage.key in named_keys or any(w in passage.text.lower() for w in named_words):
             total += NAMED_PREFERENCE
         if passage.key.startswith("summary:"):
@@ -185,7 +194,8 @@ def answering_entries(
 
     candidates = search.passages
     if topic_hint == CAREER_PATH:  # the path's steps and what the guide says of it as a whole
-        candidates = [p for p in candidates if p.key.startswith(("step:", f"{CAREER_PATH}."))]
+        on_the_path = ("step:", f"{CAREER_PATH}.", f"summary:{CAREER_PATH}")
+        candidates = [p for p in candidates if p.key.startswith(on_the_path)]
     ranked = sorted(candidates, key=score, reverse=True)
     if not ranked or score(ranked[0]) < min_score:
         return []

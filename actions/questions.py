@@ -126,7 +126,13 @@ _NOT_COVERED = {
         "which companies are", "big pharma companies",
     ),
     "school": _words(
-        r"universit(?:y|ies)", r"(?<!american )colleges?", r"schools?",
+        # A named, ranked or chosen school, not "what should I study at university?"
+        r"(?:which|best|top|good|recommended|cheapest|affordable|accredited|ranked|state|"
+        r"online(?:-only)?|particular|specific|name (?:an?|some)|(?:from|at) (?:an?|the)) "
+        r"(?:[\w-]+ ){0,3}?(?:universit(?:y|ies)|(?<!american )colleges?|schools?)",
+        r"what (?:universit(?:y|ies)|colleges?|schools?)",
+        r"(?:universit(?:y|ies)|(?<!american )colleges?|schools?) (?:should|would|do|can|could|"
+        r"to (?:attend|choose|apply)|(?:is|are) (?:the )?best|offers?|has|have|runs?)",
         "best (?:mha|mba|mph) program", r"programs? ranking", "ranked", "ranking", "rankings",
         r"bootcamps?", r"online (?:mha|mba|mph|degree|program|programme)s?", "accredited",
     ),

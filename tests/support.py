@@ -29,7 +29,23 @@ needs_model = pytest.mark.skipif(
     not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
 )
 
-PATH_STEPS = read_knowledge(KNOWLEDGE_DIR).steps
+KNOWLEDGE = read_knowledge(KNOWLEDGE_DIR)
+PATH_STEPS = KNOWLEDGE.steps
+
+
+def fact_text(fact_id: str) -> str:
+    """A knowledge-base fact's text, as an answer that leads with it begins."""
+    facts = [
+        fact
+        for topic in KNOWLEDGE.topics
+        for fact in (topic.get("facts") or []) + (topic.get("more") or [])
+    ]
+    [text] = [fact["text"] for fact in facts if fact.get("id") == fact_id]
+    return text
+
+
+# "what certifications should I get?" and its wordings: answered first with this fact.
+CERTIFICATIONS_ANSWER = fact_text("certifications.ccrp_chom_enhance")
 
 
 def step_title(key: str) -> str:

@@ -130,6 +130,27 @@ async def test_a_question_on_the_path_shows_the_path_step_by_step(kb, dispatcher
         assert f"{step.position}. {step.title}" in text
 
 
+async def test_a_question_about_the_whole_path_gets_the_path_not_its_first_step(
+    kb, dispatcher, tracker
+):
+    ranking = [("summary:career_path", 0.9), ("step:degree", 0.7)]
+    question = "give me the roadmap from start to finish"
+    await answer(dispatcher, tracker, "career_path", question, knowledge_ranking=ranking)
+    text = reply_text(dispatcher)
+    assert text.startswith(kb.topic("career_path").title), text
+    assert text.count(kb.path()[0].title) == 1  # not answered with step 1, then the path again
+
+
+async def test_a_confident_topic_outweighs_words_shared_with_another_topic(dispatcher, tracker):
+    # "take on" and "clinical ops managers" share words with the path's "It takes commitment...";
+    # NLU is sure the question is about where they work, and so is the ranking by meaning.
+    ranking = [("work_settings.where_openings_are", 0.67), ("career_path.commitment", 0.57)]
+    question = "which employers take on clinical ops managers?"
+    events = await answer(dispatcher, tracker, "work_settings", question, knowledge_ranking=ranking)
+    assert slot_events(events)["last_topic"] == "work_settings"
+    assert ENTRY["career_path.commitment"] not in reply_text(dispatcher).splitlines()[0]
+
+
 async def test_a_known_learner_hears_where_the_answer_stands_for_them(store, dispatcher, tracker):
     store.mark_done("learner-1", ["degree"])
     ranking = [("degrees.masters_preferred", 0.9)]

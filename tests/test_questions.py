@@ -127,6 +127,8 @@ def test_what_the_guides_never_give_is_recognised(question, kind, kb):
         "which companies hire clinical program managers?",  # kinds of employer: the guides say
         "what does a program manager do in a hospital?",
         "I want to become a CPM in the future, what should I study?",  # the learner's plan
+        "what should I study at university for this?",  # a subject, not a named school
+        "do I need to go back to school?",
         "can certifications replace a degree?",
         "Hi, I'm Maria. Should I get the CCRP?",  # a name the learner gives is their own
     ],

@@ -31,7 +31,15 @@ from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, rasa_env
 from tests.integration.widget_client import WidgetClient
-from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
+from tests.support import (
+    CERTIFICATIONS_ANSWER,
+    fact_text,
+    needs_model,
+    new_sender,
+    progress_summary,
+    step_title,
+    text_of,
+)
 
 pytestmark = [pytest.mark.integration, needs_model]
 
@@ -101,7 +109,8 @@ def test_a_conversation_alternating_between_the_replicas_is_one_conversation(loc
     assert "Education: bachelor's degree (nursing)" in background, background
     local_cluster.say(one, ana, "I passed the CCRP")
     progress, _ = local_cluster.say(two, ana, "show my progress")
-    assert progress.startswith(f"Your progress: {progress_summary(2)}."), progress
+    # The BSN, a nurse's clinical experience and the CCRP.
+    assert progress.startswith(f"Your progress: {progress_summary(3)}."), progress
     assert local_cluster.tracker(two, ana)["slots"]["education"] is not None
 
     next_steps, _ = local_cluster.say(one, ana, "what should I do next?")
@@ -113,7 +122,7 @@ def test_rest_through_nginx_is_spread_over_both_replicas_and_keeps_context(local
     ben = new_sender()
     answered_by = set()
     for message, expected in (
-        ("which certs would boost my cv?", "Certifications"),
+        ("which certs would boost my cv?", CERTIFICATIONS_ANSWER),
         ("tell me more about the first one", "CCRP (Certified Clinical Research Professional)"),
         ("I just joined ACRP", ""),
         ("show my progress", f"Your progress: {progress_summary(1)}."),
@@ -144,23 +153,20 @@ def test_the_widget_through_nginx_keeps_to_one_replica(local_cluster):
     widget = WidgetClient(local_cluster.layout.url, transports=("polling",))
     try:
         session = widget.request_session(None)
-        for question, heading in (
-            ("which certs would boost my cv?", "Certifications"),
-            ("what rules around patient privacy must I follow?", "Regulations and compliance"),
-        ):
+        for question, answer in QUESTIONS.items():
             widget.emit("user_uttered", {"message": question, "session_id": session})
             # The answer before may have had more parts (a list of what to ask next).
             texts = [widget.next_event()[1]["text"]]
-            while not texts[-1].startswith(heading):
+            while not texts[-1].startswith(answer):
                 assert len(texts) < 3, texts
                 texts.append(widget.next_event()[1]["text"])
     finally:
         widget.close()
 
 
-QUESTIONS = {  # asked at the same moment, one on each replica, by the same learner
-    "which certs would boost my cv?": "Certifications",
-    "what rules around patient privacy must I follow?": "Regulations and compliance",
+QUESTIONS = {  # question -> how its answer begins
+    "which certs would boost my cv?": CERTIFICATIONS_ANSWER,
+    "what rules around patient privacy must I follow?": fact_text("compliance.privacy_laws"),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from common.learner_ids import learner_id
 from scripts.local_servers import PROJECT_ROOT
-from tests.support import progress_summary, step_title
+from tests.support import CERTIFICATIONS_ANSWER, progress_summary, step_title
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +73,11 @@ def test_ask_click_reload_and_be_remembered(page, assistant):
     page.get_by_role("button", name="Open the career coach chat").click()
     assert "I coach people heading for Clinical Operations" in bot_messages(page).first.inner_text()
 
-    # A question, answered from the knowledge base, with its bullets shown as a list.
+    # A question, answered from the knowledge base: the fact that answers it first, then what
+    # else bears on it as a list.
     answer = ask(page, "what certifications should I get?")
-    assert answer.locator(".heading").inner_text() == "Certifications"
-    assert answer.locator("li").count() >= 2
+    assert answer.locator(".heading").inner_text() == CERTIFICATIONS_ANSWER
+    assert answer.locator("li").count() >= 1
     assert "Source:" in answer.locator(".source").inner_text()
 
     # Buttons are quick replies: "help" offers topics, clicking one asks about it.

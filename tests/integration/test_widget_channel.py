@@ -13,12 +13,12 @@ from addons.action_server_guard import UNAVAILABLE_REPLY
 from addons.input_guard import EMPTY, NOT_TEXT, SLOW_DOWN, SORRY, TOO_LONG
 from common.learner_ids import learner_id
 from tests.integration.widget_client import PollingRequests, WidgetClient
-from tests.support import conversation_rows, progress_summary
+from tests.support import CERTIFICATIONS_ANSWER, conversation_rows, progress_summary
 
 pytestmark = pytest.mark.integration
 
 QUESTION = "what certifications should I get?"
-ANSWER = "Certifications"  # how the first part of its answer begins
+ANSWER = CERTIFICATIONS_ANSWER  # how the first part of its answer begins
 # More messages than Rasa's once-a-second lock took past its 60 s lifetime, sent as a flood.
 FLOOD, FLOOD_BATCH, FLOOD_PAUSE = 100, 10, 0.15
 # One more than engine.io decoded from one polling request (it dropped the whole request).
