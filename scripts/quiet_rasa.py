@@ -7,10 +7,17 @@ after it restores quiet logs. Run `.venv/bin/rasa` directly to see the warnings.
     python -m scripts.quiet_rasa run --port 5005 ...    (same arguments as `rasa`)
 """
 
+import importlib
 import sys
 import warnings
 
 import sanic  # noqa: F401  (imported first, so the filter below sits in front of Sanic's)
+
+if sys.argv[1:3] != ["run", "actions"]:  # a command that loads the model
+    # Before anything imports TensorFlow: on import, skops (the logistic-regression classifier's
+    # loader) finds the module of each NumPy/SciPy type it trusts by walking sys.modules: 3 s
+    # with few modules loaded, 10 s once TensorFlow's thousands are (measured on 2 cores).
+    importlib.import_module("skops.io")
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
