@@ -27,6 +27,7 @@ class Settings:
     lock_store_url: str  # "" = a SQLite file on this machine; redis://... = shared by replicas
     locks_db_path: Path  # the SQLite lock file when lock_store_url is "" and workers > 1
     sanic_workers: int  # Rasa server processes on one port (Rasa reads SANIC_WORKERS itself)
+    cache_dir: Path  # derived data a start can reuse (the example questions' vectors)
 
 
 def load_settings() -> Settings:
@@ -50,6 +51,7 @@ def load_settings() -> Settings:
         lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
         locks_db_path=var_dir / "locks.db",
         sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
+        cache_dir=Path(os.environ.get("COACH_CACHE_DIR", PROJECT_ROOT / "models" / "cache")),
     )
 
 
