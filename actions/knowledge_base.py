@@ -1,18 +1,24 @@
 """Read-only queries over the knowledge base. Every call opens its own short session and returns
-plain dataclasses, so nothing handed to an action is tied to a database session."""
+plain dataclasses, so nothing handed to an action is tied to a database session. The reads every
+answer makes (topics, the vocabulary, item names) are kept until the knowledge base is rebuilt
+(`per_build`): they cost 25 ms of each answer's 35 ms otherwise (scripts/bench_answering.py)."""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from actions.kb_loader import ensure_knowledge_base
+from actions.kb_loader import built_hash, ensure_knowledge_base
 from actions.kb_schema import (
     ExampleQuestion,
     Fact,
@@ -81,15 +87,57 @@ class PathStepInfo:
     roles: Sequence[str] = ()  # current jobs (lower case) that complete the step by themselves
 
 
+Read = TypeVar("Read", bound=Callable[..., Any])
+
+
+def build_version(url: str) -> object:
+    """Changes whenever the knowledge base is rebuilt: for a SQLite file, the modification times
+    of the file and its write-ahead log (a stat, microseconds); else the build's content hash."""
+    database = make_url(url).database
+    if make_url(url).get_backend_name() == "sqlite" and database and database != ":memory:":
+        return tuple(_modified(f"{database}{suffix}") for suffix in ("", "-wal"))
+    return built_hash(url)
+
+
+def _modified(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def per_build(read: Read) -> Read:
+    """Keep what a read returned (for the same arguments) until the knowledge base is rebuilt,
+    so that `make kb` while the server runs is picked up at the next message. Callers get the
+    kept value: they must not change it (none does; answers build new lists)."""
+
+    @functools.wraps(read)
+    def kept(self: KnowledgeBase, *args: Any) -> Any:
+        version = build_version(self.url)
+        key = (read.__name__, args)
+        known = self._kept.get(key)
+        if known is not None and known[0] == version:
+            return known[1]
+        value = read(self, *args)
+        self._kept[key] = (version, value)
+        return value
+
+    return kept  # type: ignore[return-value]
+
+
 class KnowledgeBase:
     def __init__(self, url: str) -> None:
         self.url = url
+        self._kept: dict[tuple, tuple[object, Any]] = {}
 
+    @per_build
     def topics(self) -> list[TopicRef]:
         with session_scope(self.url) as session:
             rows = session.execute(select(Topic.key, Topic.title).order_by(Topic.position))
             return [TopicRef(key, title) for key, title in rows]
 
+    @per_build
     def topic(self, key: str) -> TopicInfo | None:
         with session_scope(self.url) as session:
             topic = session.get(Topic, key)
@@ -124,6 +172,7 @@ class KnowledgeBase:
                 related=[TopicRef(k, t) for k, t in related],
             )
 
+    @per_build
     def items(self) -> list[ItemInfo]:
         """Every named thing, by name."""
         with session_scope(self.url) as session:
@@ -146,19 +195,28 @@ class KnowledgeBase:
     def items_in_text(self, text: str) -> list[ItemInfo]:
         """Items named anywhere in `text` (whole words, longest alias first, no overlaps)."""
         lowered = text.lower()
+        taken: list[range] = []
+        found: list[tuple] = []
+        for pattern, name in self._alias_patterns():
+            for match in pattern.finditer(lowered):
+                span = range(match.start(), match.end())
+                if any(span.start < other.stop and other.start < span.stop for other in taken):
+                    continue
+                taken.append(span)
+                found.append((match.start(), name))
+        names = list(dict.fromkeys(name for _, name in sorted(found)))
+        by_name = {item.name: item for item in self.items()}
+        return [by_name[name] for name in names if name in by_name]
+
+    @per_build
+    def _alias_patterns(self) -> list[tuple[re.Pattern, str]]:
+        """Each alias as a whole-word pattern, with its item's name: longest first."""
         with session_scope(self.url) as session:
             aliases = session.execute(select(ItemAlias.alias, ItemAlias.item_name)).all()
-            taken: list[range] = []
-            found: list[tuple] = []
-            for alias, name in sorted(aliases, key=lambda row: -len(row[0])):
-                for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", lowered):
-                    span = range(match.start(), match.end())
-                    if any(span.start < other.stop and other.start < span.stop for other in taken):
-                        continue
-                    taken.append(span)
-                    found.append((match.start(), name))
-            names = list(dict.fromkeys(name for _, name in sorted(found)))
-            return self._items(session, names)
+        return [
+            (re.compile(rf"(?<!\w){re.escape(alias)}(?!\w)"), name)
+            for alias, name in sorted(aliases, key=lambda row: -len(row[0]))
+        ]
 
     def example_questions(self) -> dict[str, list[str]]:
         """Entry key -> the questions learners ask that the entry answers."""
@@ -182,6 +240,7 @@ class KnowledgeBase:
             aliases.setdefault(name, []).append(alias)
         return aliases
 
+    @per_build
     def vocabulary(self) -> frozenset[str]:
         """Every word the knowledge base uses (lower case): its topics, facts, items with their
         aliases, and path steps. A name outside it is one the guides never mention."""
@@ -198,6 +257,7 @@ class KnowledgeBase:
             ]
         return frozenset(re.findall(r"[a-z']+", " ".join(texts).lower().replace("’", "'")))
 
+    @per_build
     def path(self) -> list[PathStepInfo]:
         with session_scope(self.url) as session:
             rows = session.execute(

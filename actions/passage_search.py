@@ -20,8 +20,7 @@ from importlib import resources
 
 import spacy_lookups_data
 
-from actions.kb_loader import built_hash
-from actions.knowledge_base import KnowledgeBase, default_knowledge_base
+from actions.knowledge_base import KnowledgeBase, build_version, default_knowledge_base
 
 STOP_WORDS = frozenset(
     """a an and are as at be been being but by can could did do does doing for from get got had
@@ -148,11 +147,11 @@ def passages_of(kb: KnowledgeBase) -> list[Passage]:
 
 
 @cache
-def _search_for(kb: KnowledgeBase, version: str | None) -> LexicalPassageSearch:
+def _search_for(kb: KnowledgeBase, version: object) -> LexicalPassageSearch:
     return LexicalPassageSearch(passages_of(kb))
 
 
 def default_passage_search() -> LexicalPassageSearch:
     """Built once per knowledge-base build: `make kb` while the server runs is picked up."""
     kb = default_knowledge_base()
-    return _search_for(kb, built_hash(kb.url))
+    return _search_for(kb, build_version(kb.url))

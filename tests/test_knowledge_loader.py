@@ -14,6 +14,7 @@ from actions.kb_loader import (
     read_knowledge,
 )
 from actions.kb_schema import Fact, Item, ItemAlias, PathStep, Topic
+from actions.knowledge_base import KnowledgeBase
 from common.db import session_scope
 from tests.conftest import KNOWLEDGE_DIR
 
@@ -101,3 +102,21 @@ def test_each_fact_has_an_id_of_its_own_under_its_topic(tmp_path, new_id, proble
     (knowledge / "topics.yml").write_text(yaml.safe_dump(topics))
     with pytest.raises(KnowledgeError, match=problem):
         read_knowledge(knowledge)
+
+
+def test_a_rebuild_while_the_server_runs_is_read_at_the_next_message(tmp_path):
+    """The knowledge base keeps what it read until a rebuild (`make kb` beside a running
+    action server): the next read sees the new content."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, knowledge)
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    ensure_knowledge_base(url, knowledge)
+    kb = KnowledgeBase(url)
+    assert kb.topic("role_overview").title == "The two roles"
+    assert "nutshell" not in kb.vocabulary()
+
+    topics = knowledge / "topics.yml"
+    topics.write_text(topics.read_text().replace("The two roles", "The two roles in a nutshell"))
+    ensure_knowledge_base(url, knowledge)
+    assert kb.topic("role_overview").title == "The two roles in a nutshell"
+    assert "nutshell" in kb.vocabulary()
