@@ -253,13 +253,19 @@ def say_not_covered(
     if not related:
         return Answered(None, [])
     closest = related[0]
-    dispatcher.utter_message(
-        response="utter_closest_instead",
-        topic=closest.topic_title.lower(),
-        passage=closest.text,
-        sources=replies.sources_line([closest.source]),
-    )
+    say_passage(dispatcher, "utter_closest_instead", closest)
     return Answered(closest.topic, [closest.key])
+
+
+def say_passage(dispatcher: CollectingDispatcher, response: str, passage: Passage) -> None:
+    """A knowledge-base passage in one of the domain's framings of it ("What they do say that
+    comes closest, on <topic>: ..."), with its source."""
+    dispatcher.utter_message(
+        response=response,
+        topic=passage.topic_title.lower(),
+        passage=passage.text,
+        sources=replies.sources_line([passage.source]),
+    )
 
 
 def say_where_the_learner_stands(

@@ -16,6 +16,7 @@ from actions.answers import (
     meaning_scores,
     question_part,
     say_not_covered,
+    say_passage,
 )
 from actions.conversation import LAST_TOPIC, LISTED_ITEMS, latest_utterance
 from actions.knowledge_base import default_knowledge_base
@@ -92,12 +93,7 @@ class ActionClarify(Action):
         closest = answering_entries(question, None, meaning, min_score=CLOSEST_PASSAGE)
         if closest:
             passage = closest[0]
-            dispatcher.utter_message(
-                response="utter_closest_passage",
-                topic=passage.topic_title.lower(),
-                passage=passage.text,
-                sources=replies.sources_line([passage.source]),
-            )
+            say_passage(dispatcher, "utter_closest_passage", passage)
             return [
                 SlotSet(LAST_TOPIC, passage.topic),
                 SlotSet(LISTED_ITEMS, []),
