@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from actions.kb_loader import read_knowledge
 from common.db import engine_for
+from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts.local_servers import DEFAULT_MODEL
 from tests.conftest import KNOWLEDGE_DIR
@@ -143,6 +144,16 @@ def conversation_rows(conversations_db: Path, learner: str) -> list[tuple]:
     with sqlite3.connect(conversations_db) as db:
         query = "SELECT * FROM events WHERE sender_id = ? ORDER BY id"
         return db.execute(query, (learner,)).fetchall()
+
+
+def stored_milestones(work_dir: Path, sender: str) -> set[str]:
+    """The milestones the learner database in `work_dir` holds for a REST sender."""
+    with sqlite3.connect(work_dir / "learners.db") as db:
+        rows = db.execute(
+            "SELECT milestone FROM learner_milestones WHERE sender_id = ?",
+            (learner_id("rest", sender),),
+        ).fetchall()
+    return {milestone for (milestone,) in rows}
 
 
 def learner_rows(learners_db: Path, learner: str) -> list[list[tuple]]:

@@ -42,6 +42,7 @@ from tests.support import (
     progress_summary,
     rendered,
     step_title,
+    stored_milestones,
     text_of,
 )
 
@@ -117,16 +118,6 @@ def conversation(work_dir: Path, sender: str) -> list[str]:
     return [json.loads(data).get("text") for (data,) in rows]
 
 
-def stored(work_dir: Path, sender: str) -> set[str]:
-    """The milestones stored for a REST sender."""
-    with sqlite3.connect(work_dir / "learners.db") as db:
-        rows = db.execute(
-            "SELECT milestone FROM learner_milestones WHERE sender_id = ?",
-            (learner_id("rest", sender),),
-        ).fetchall()
-    return {milestone for (milestone,) in rows}
-
-
 def profile_row(work_dir: Path, sender: str):
     with sqlite3.connect(work_dir / "learners.db") as db:
         query = "SELECT * FROM learners WHERE sender_id = ?"
@@ -170,7 +161,7 @@ def test_a_stopped_action_server_gets_a_friendly_reply_then_recovers(servers, le
         assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
         progress = text_of(servers.say(sender, "show my progress"))
         assert progress.startswith(f"Your progress: {progress_summary(1)}."), progress
-        assert stored(work_dir, sender) == {"certification"}
+        assert stored_milestones(work_dir, sender) == {"certification"}
 
 
 def test_a_hung_action_server_gets_a_friendly_reply_then_recovers(servers, learner):
@@ -199,7 +190,7 @@ def test_a_report_waits_for_a_locked_learner_database(servers, learner, work_dir
     with write_locked(work_dir / "learners.db", at_most=WRITE_DEADLINE_SECONDS / 2):
         reply = text_of(servers.say(learner, "I passed the CCRP"))
     assert reply.startswith(f"Marked done: {step_title('certification')}."), reply
-    assert stored(work_dir, learner) == {"certification"}
+    assert stored_milestones(work_dir, learner) == {"certification"}
 
 
 def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
@@ -210,11 +201,11 @@ def test_a_lock_outlasting_the_wait_gets_couldnt_save_and_stores_nothing(
         reply = text_of(servers.say(learner, statement))
     assert reply == COULD_NOT_SAVE  # the action's own answer: it gave up before the guard did
     assert profile_row(work_dir, learner) is None
-    assert stored(work_dir, learner) == set()
+    assert stored_milestones(work_dir, learner) == set()
 
     reply = text_of(servers.say(learner, statement))  # trying again, as the reply suggests
     assert f"Marked done: {step_title('degree')}" in reply, reply
-    assert "degree" in stored(work_dir, learner)
+    assert "degree" in stored_milestones(work_dir, learner)
 
 
 def conversations_at_once(
@@ -272,7 +263,7 @@ def test_while_writes_wait_on_a_locked_database_everyone_else_is_answered(server
     for writer in writers:
         progress = text_of(servers.say(writer, "show my progress"))
         assert progress.startswith(f"Your progress: {progress_summary(0)}."), progress
-        assert stored(work_dir, writer) == set()
+        assert stored_milestones(work_dir, writer) == set()
 
 
 @pytest.mark.parametrize(
@@ -290,7 +281,7 @@ def test_a_destructive_request_during_a_lock_changes_nothing_and_says_so(
     said_before = ["I'm a nurse with a BSN", "I passed the CCRP"]
     for message in said_before:
         servers.say(learner, message)
-    milestones = stored(work_dir, learner)
+    milestones = stored_milestones(work_dir, learner)
     assert milestones
     others = learners_under_way(servers, "other", 2)  # their reports wait on the lock too
     assert text_of(servers.say(learner, request_)).endswith("Are you sure?")
@@ -306,14 +297,14 @@ def test_a_destructive_request_during_a_lock_changes_nothing_and_says_so(
     progress = text_of(servers.say(learner, "show my progress"))
     assert progress.startswith(f"Your progress: {progress_summary(len(milestones))}."), progress
     assert profile_row(work_dir, learner) is not None
-    assert stored(work_dir, learner) == milestones
+    assert stored_milestones(work_dir, learner) == milestones
     assert set(said_before) <= set(conversation(work_dir, learner))
 
     # Asked again with the database free, it is done, in both stores.
     assert text_of(servers.say(learner, request_)).endswith("Are you sure?")
     confirmed = text_of(servers.say(learner, "yes"))
     assert confirmed == rendered({"response": done, "count": len(milestones)})["text"]
-    assert stored(work_dir, learner) == set()
+    assert stored_milestones(work_dir, learner) == set()
     assert (profile_row(work_dir, learner) is not None) == profile_kept
     assert (set(said_before) <= set(conversation(work_dir, learner))) == conversation_kept
 
@@ -363,10 +354,10 @@ def test_killing_the_action_server_mid_stream_loses_no_confirmed_milestone(serve
 
     assert every_report // 3 <= sum(map(len, confirmed.values())) < every_report  # part-way
     for sender in learners:
-        assert confirmed[sender] <= stored(work_dir, sender), sender
+        assert confirmed[sender] <= stored_milestones(work_dir, sender), sender
 
     # What was not confirmed can be reported again.
     for sender in learners:
-        for key in set(MILESTONES) - stored(work_dir, sender):
+        for key in set(MILESTONES) - stored_milestones(work_dir, sender):
             servers.say(sender, f'/tell_about_myself{{"milestone":"{key}"}}')
-        assert stored(work_dir, sender) == set(MILESTONES)
+        assert stored_milestones(work_dir, sender) == set(MILESTONES)

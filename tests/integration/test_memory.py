@@ -7,18 +7,16 @@ import pytest
 
 from common.learner_ids import learner_id
 from scripts.local_servers import running_assistant
-from tests.support import needs_model, new_sender, progress_summary, step_title, text_of
+from tests.support import (
+    needs_model,
+    new_sender,
+    progress_summary,
+    step_title,
+    stored_milestones,
+    text_of,
+)
 
 pytestmark = [pytest.mark.integration, needs_model]
-
-
-def milestones_of(work_dir, sender: str) -> set[str]:
-    with sqlite3.connect(work_dir / "learners.db") as db:
-        rows = db.execute(
-            "SELECT milestone FROM learner_milestones WHERE sender_id = ?",
-            (learner_id("rest", sender),),
-        ).fetchall()
-    return {milestone for (milestone,) in rows}
 
 
 def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
@@ -29,7 +27,7 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
         assert "Education: bachelor's degree (nursing)" in background, background
         assistant.say(ana, "I passed the CCRP")
         assistant.say(ana, "I just joined ACRP")
-        done = milestones_of(tmp_path, ana)
+        done = stored_milestones(tmp_path, ana)
         assert {"degree", "certification", "professional_organisation"} <= done
         before = text_of(assistant.say(ana, "show my progress"))
         assert before.startswith(f"Your progress: {progress_summary(len(done))}."), before
