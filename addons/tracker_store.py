@@ -24,10 +24,13 @@ alone: it is safe on every start, on every replica.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,18 @@ from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import Column, Float, MetaData, String, Table, event, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session
 
+from addons.conversation_window import (
+    Window,
+    began_a_session,
+    conversation_windows,
+    decode_state,
+    encode_state,
+    forget_window,
+    state_before,
+    window_start,
+)
 from common.db import insert_ignoring_duplicates
 from common.learner_ids import WEB, channel_of, prefixed
 from common.settings import load_settings
@@ -128,6 +142,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             # learners' progress lives in its own database, with full durability.)
             event.listen(self.engine, "connect", _wal_without_fsync_per_commit)
         widget_sessions.metadata.create_all(self.engine)
+        conversation_windows.metadata.create_all(self.engine)
         self._give_conversations_their_channel()
 
     def _give_conversations_their_channel(self) -> None:
@@ -136,9 +151,10 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             stored = connection.execute(select(events.c.sender_id).distinct()).scalars().all()
             moving = {old: prefixed(old) for old in stored if channel_of(old) is None}
             for old, new in moving.items():
-                connection.execute(
-                    update(events).where(events.c.sender_id == old).values(sender_id=new)
-                )
+                for table in (events, conversation_windows):
+                    connection.execute(
+                        update(table).where(table.c.sender_id == old).values(sender_id=new)
+                    )
             widget_ids = {
                 own
                 for channel, _, own in (prefixed(sender).partition(":") for sender in stored)
@@ -153,6 +169,79 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                 len(moving),
             )
 
+    # The window of recent turns (addons/conversation_window.py).
+
+    def _window(self, session: Session, sender_id: str) -> Window | None:
+        row = session.execute(
+            select(conversation_windows).where(conversation_windows.c.sender_id == sender_id)
+        ).first()
+        return Window(row.first_event_id, decode_state(row.state)) if row else None
+
+    def _events_from(self, session: Session, sender_id: str, window: Window):
+        return session.query(self.SQLEvent).filter(
+            self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= window.first_event_id
+        )
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            window = self._window(session, sender_id)
+            rows = (
+                self._events_from(session, sender_id, window).order_by(self.SQLEvent.id).all()
+                if window
+                else []
+            )
+        if window and not rows:
+            # Its events were deleted by hand: the window must not outlive them.
+            self._drop_window(sender_id)
+        if not rows or not self.domain:
+            # No window yet: what Rasa loads, the whole session.
+            return await super().retrieve(sender_id)
+        events = window.state + [json.loads(row.data) for row in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _drop_window(self, sender_id: str) -> None:
+        with self.session_scope() as session:
+            forget_window(session, sender_id)
+            session.commit()
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
+        """The events of `tracker` not stored yet (Rasa's save stores what this returns)."""
+        window = self._window(session, tracker.sender_id)
+        if window is None:
+            return super()._additional_events(session, tracker)
+        stored = self._events_from(session, tracker.sender_id, window).count()
+        return itertools.islice(tracker.events, len(window.state) + stored, None)
+
+    def _move_window(self, tracker: DialogueStateTracker) -> None:
+        events = list(tracker.events)
+        with self.session_scope() as session:
+            window = self._window(session, tracker.sender_id)
+            loaded_state = len(window.state) if window else 0
+            start = window_start(events, loaded_state)
+            new_session = window is not None and began_a_session(events, loaded_state)
+            if start is None and not new_session:
+                return
+            forget_window(session, tracker.sender_id)
+            if start is not None:
+                # Every event from the loaded state on is stored now, the newest last, and the
+                # lock store keeps any other message of this conversation out meanwhile.
+                newest = (
+                    session.query(self.SQLEvent.id)
+                    .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                    .order_by(self.SQLEvent.id.desc())
+                    .limit(len(events) - start)
+                    .all()
+                )
+                state = state_before(tracker.sender_id, events, start, list(self.domain.slots))
+                session.execute(
+                    conversation_windows.insert().values(
+                        sender_id=tracker.sender_id,
+                        first_event_id=newest[-1].id,
+                        state=encode_state(state),
+                    )
+                )
+            session.commit()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
         erase_at = max(
@@ -165,6 +254,8 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         )
         if erase_at is None:
             await super().save(tracker)
+            if self.domain:
+                self._move_window(tracker)
             return
 
         with self.session_scope() as session:
@@ -172,6 +263,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
                 self.SQLEvent.sender_id == tracker.sender_id
             ).delete(synchronize_session=False)
             session.commit()
+        self._drop_window(tracker.sender_id)
         logger.info("Erased the stored conversation of a learner who deleted their data.")
         remaining = DialogueStateTracker.from_events(
             tracker.sender_id, events[erase_at + 1 :], slots=self.domain.slots

@@ -8,8 +8,15 @@ for its progress; the template bot gets its own small talk. Printed: latency p50
 throughput, errors, server start time and memory; written to docs/measurements.md and
 results/bench.json.
 
+Long conversations, for both bots in the same run: one learner's 400-message conversation (p50 per
+band of 50 messages: does a message cost more the longer the conversation has run?), and 10
+learners at once whose conversations are 100 messages long.
+
     python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
     python -m scripts.bench --ours      # ours alone, e.g. while profiling
+    python -m scripts.bench --long      # only the long conversations, both bots
+    python -m scripts.bench --memory    # the Rasa server's memory over 10,000 messages in 100
+                                        # conversations (about 15 minutes)
     python -m scripts.bench --cluster   # one process vs the local cluster (make cluster-up's
                                         # layout: 2 replicas, nginx, PostgreSQL, Redis), at 10
                                         # and 50 users (about 8 minutes; needs root to install)
@@ -67,6 +74,19 @@ OUR_CONVERSATION = [
     "thanks, bye",
 ]
 TEMPLATE_CONVERSATION = ["hello", "I am sad", "yes", "are you a bot?", "great", "bye"]
+# A learner who keeps asking, in one session: questions, a follow-up, progress and next steps.
+OUR_LONG_CONVERSATION = [
+    "what certifications should I get?",
+    "tell me more",
+    "which laws do I need to know?",
+    "what degree do I need?",
+    "show my progress",
+    "what should I do next?",
+]
+LONG_MESSAGES = 400
+BAND = 50
+LONG_USERS = 10
+LONG_USER_MESSAGES = 100
 
 
 @dataclass
@@ -82,11 +102,20 @@ class LoadResult:
 
 
 @dataclass
+class LongResult:
+    bot: str
+    band_p50_ms: list[float]  # p50 of messages 1-50, 51-100, ... of one conversation
+    errors: int
+    load: LoadResult  # LONG_USERS learners at once, LONG_USER_MESSAGES messages each
+
+
+@dataclass
 class BotResult:
     bot: str
     start_seconds: float  # process launch to first answered message
     memory_mb: float  # resident, all of the bot's processes, after the heaviest load
     loads: list[LoadResult] = field(default_factory=list)
+    long: LongResult | None = None
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -102,10 +131,12 @@ async def _conversation(
     count: int,
     latencies: list[float],
     errors: list[str],
+    one_learner: bool = False,
 ) -> None:
-    """One simulated learner after another: each holds the whole script, then the next begins."""
+    """One simulated learner after another: each holds the whole script, then the next begins;
+    or, with one_learner, one learner goes round the script for all `count` messages."""
     for turn in range(count):
-        learner = f"{sender}-{turn // len(script)}"
+        learner = sender if one_learner else f"{sender}-{turn // len(script)}"
         started = time.perf_counter()
         try:
             async with session.post(
@@ -122,7 +153,13 @@ async def _conversation(
 
 
 async def _load(
-    url: str, headers: dict, script: list[str], users: int, messages: int, tag: str
+    url: str,
+    headers: dict,
+    script: list[str],
+    users: int,
+    messages: int,
+    tag: str,
+    one_learner: bool = False,
 ) -> LoadResult:
     per_user = max(1, messages // users)
     latencies: list[float] = []
@@ -143,6 +180,7 @@ async def _load(
                     per_user,
                     latencies,
                     errors,
+                    one_learner,
                 )
                 for user in range(users)
             )
@@ -216,6 +254,81 @@ def measure(
     return result
 
 
+async def _one_long_conversation(url: str, headers: dict, script: list[str]) -> tuple:
+    latencies: list[float] = []
+    errors: list[str] = []
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=120), headers=headers
+    ) as session:
+        await _conversation(
+            session, url, f"bench-{RUN}-long", script, LONG_MESSAGES, latencies, errors, True
+        )
+    return latencies, errors
+
+
+def measure_long(bot: str, url: str, script: list[str], headers: dict | None = None) -> LongResult:
+    webhook = f"{url}/webhooks/rest/webhook"
+    headers = headers or {}
+    latencies, errors = asyncio.run(_one_long_conversation(webhook, headers, script))
+    bands = [
+        [latency * 1000 for latency in latencies[start : start + BAND]]
+        for start in range(0, LONG_MESSAGES, BAND)
+    ]
+    band_p50 = [round(percentile(band or [float("nan")], 0.5), 1) for band in bands]
+    print(f"  {bot:<17} one {LONG_MESSAGES}-message conversation, p50 per {BAND}: {band_p50}")
+    load = asyncio.run(
+        _load(
+            webhook,
+            headers,
+            script,
+            LONG_USERS,
+            LONG_USERS * LONG_USER_MESSAGES,
+            "long",
+            one_learner=True,
+        )
+    )
+    print(
+        f"  {bot:<17} {LONG_USERS} learners x {LONG_USER_MESSAGES} messages: "
+        f"p50 {load.p50_ms:.0f} ms, {load.throughput:.1f} msg/s, {load.errors} errors"
+    )
+    return LongResult(bot=bot, band_p50_ms=band_p50, errors=len(errors), load=load)
+
+
+MEMORY_LEARNERS = 100
+MEMORY_MESSAGES = 10_000
+MEMORY_CHECKPOINTS = (1_000, 2_500, 5_000, 7_500, 10_000)
+
+
+def measure_memory(work_dir: Path) -> list[tuple[int, float]]:
+    """The Rasa server's resident memory as 100 learners' conversations grow to 100 messages
+    each, 10 learners at a time: (messages so far, MB) at each checkpoint."""
+    print(f"Our assistant, memory over {MEMORY_MESSAGES:,} messages:")
+    with running_assistant(work_dir=work_dir) as assistant:
+        rasa_pid = assistant.pids()[0]
+        webhook = f"{assistant.url}/webhooks/rest/webhook"
+        figures, sent = [], 0
+        for checkpoint in MEMORY_CHECKPOINTS:
+            # Each step continues the same 100 conversations (learner i of step k is learner i).
+            messages = checkpoint - sent
+            per_learner = messages // MEMORY_LEARNERS
+            for group in range(0, MEMORY_LEARNERS, LONG_USERS):
+                asyncio.run(
+                    _load(
+                        webhook,
+                        assistant.rest_headers,
+                        OUR_LONG_CONVERSATION,
+                        LONG_USERS,
+                        LONG_USERS * per_learner,
+                        f"memory-{group}",
+                        one_learner=True,
+                    )
+                )
+            sent = checkpoint
+            figures.append((sent, resident_mb([rasa_pid])))
+            print(f"  after {sent:>6,} messages: Rasa server {figures[-1][1]:.0f} MB")
+    return figures
+
+
 def first_reply_seconds(url: str, launched: float, headers: dict | None = None) -> float:
     """Seconds from launch until the bot answers a message (model loaded, not just listening)."""
     import requests
@@ -236,7 +349,7 @@ def first_reply_seconds(url: str, launched: float, headers: dict | None = None) 
 
 
 def bench_ours(
-    work_dir: Path, workers: int, user_counts: tuple[int, ...] = USER_COUNTS
+    work_dir: Path, workers: int, user_counts: tuple[int, ...] = USER_COUNTS, long: bool = False
 ) -> BotResult:
     bot = f"coach ({workers} worker{'s' if workers > 1 else ''})"
     print(f"Our assistant, {bot} (REST, action server, knowledge base, progress writes):")
@@ -244,9 +357,12 @@ def bench_ours(
     with running_assistant(work_dir=work_dir, env={"SANIC_WORKERS": str(workers)}) as assistant:
         headers = assistant.rest_headers
         start = first_reply_seconds(assistant.url, launched, headers)
-        return measure(
+        result = measure(
             bot, assistant.url, OUR_CONVERSATION, assistant.pids(), start, user_counts, headers
         )
+        if long:
+            result.long = measure_long(bot, assistant.url, OUR_LONG_CONVERSATION, headers)
+        return result
 
 
 def bench_cluster(work_dir: Path) -> BotResult:
@@ -299,13 +415,18 @@ def running_template_bot(directory: Path, model: Path) -> Iterator[tuple[str, in
         stop_process(process)
 
 
-def bench_template(work_dir: Path) -> BotResult:
+def bench_template(
+    work_dir: Path, user_counts: tuple[int, ...] = USER_COUNTS, long: bool = False
+) -> BotResult:
     directory = work_dir / "template-bot"
     directory.mkdir()
     model = train_template_bot(directory, work_dir / "template-train.log")
     print("Rasa's template bot (rasa init, as generated):")
     with running_template_bot(directory, model) as (url, pid, start):
-        return measure("template", url, TEMPLATE_CONVERSATION, [pid], start)
+        result = measure("template", url, TEMPLATE_CONVERSATION, [pid], start, user_counts)
+        if long:
+            result.long = measure_long("template", url, TEMPLATE_CONVERSATION)
+        return result
 
 
 def table(results: list[BotResult]) -> str:
@@ -323,16 +444,69 @@ def table(results: list[BotResult]) -> str:
     return "\n".join(lines)
 
 
+def long_table(results: list[BotResult]) -> str:
+    longs = [result.long for result in results if result.long]
+    if not longs:
+        return ""
+    bands = [f"{start + 1}-{start + BAND}" for start in range(0, LONG_MESSAGES, BAND)]
+    lines = [
+        f"p50 ms by position in one {LONG_MESSAGES}-message conversation:",
+        "",
+        "| bot | " + " | ".join(bands) + f" | {bands[-1]} / {bands[0]} |",
+        "|---" * (len(bands) + 2) + "|",
+    ]
+    for long in longs:
+        growth = long.band_p50_ms[-1] / long.band_p50_ms[0]
+        cells = " | ".join(f"{p50:.0f}" for p50 in long.band_p50_ms)
+        lines.append(f"| {long.bot} | {cells} | {growth:.2f}x |")
+    lines += [
+        "",
+        f"{LONG_USERS} learners at once, conversations of {LONG_USER_MESSAGES} messages:",
+        "",
+        "| bot | p50 ms | p95 ms | msg/s | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for long in longs:
+        load = long.load
+        lines.append(
+            f"| {long.bot} | {load.p50_ms:.0f} | {load.p95_ms:.0f} | {load.throughput:.1f} | "
+            f"{load.errors + long.errors} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ours", action="store_true", help="skip the template bot")
     parser.add_argument(
         "--cluster", action="store_true", help="one process vs the local cluster, 10 and 50 users"
     )
+    parser.add_argument(
+        "--long", action="store_true", help="only the long conversations (both bots, one worker)"
+    )
+    parser.add_argument(
+        "--memory", action="store_true", help="the Rasa server's memory over 10,000 messages"
+    )
     args = parser.parse_args()
     if not DEFAULT_MODEL.exists():
         print("No trained model: run `make train` first.", file=sys.stderr)
         return 1
+
+    if args.memory:
+        with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
+            figures = measure_memory(Path(tmp))
+        first = figures[0][1]
+        rows = "\n".join(
+            f"| {sent:,} | {mb:.0f} | {(mb - first) / first:+.1%} |" for sent, mb in figures
+        )
+        table_text = (
+            f"The Rasa server's resident memory, {MEMORY_LEARNERS} learners' conversations "
+            f"growing to {MEMORY_MESSAGES // MEMORY_LEARNERS} messages each:\n\n"
+            "| messages | MB | against the first 1,000 |\n|---|---|---|\n" + rows
+        )
+        print("\n" + table_text)
+        publish("memory", "python -m scripts.bench --memory", table_text)
+        return 0
 
     results = []
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
@@ -340,17 +514,22 @@ def main() -> int:
             # One process as `make run` starts it (SQLite), then the cluster, in the same run.
             results.append(bench_ours(Path(tmp) / "coach-1", 1, CLUSTER_USER_COUNTS))
             results.append(bench_cluster(Path(tmp) / "cluster"))
+        elif args.long:
+            results.append(bench_template(Path(tmp), (), long=True))
+            results.append(bench_ours(Path(tmp) / "coach-1", 1, (), long=True))
         else:
             if not args.ours:
-                results.append(bench_template(Path(tmp)))
+                results.append(bench_template(Path(tmp), long=True))
             # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
             for workers in (1, 2):
-                results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers))
-    print("\n" + table(results))
-    figures = f"{table(results)}\n\n{MESSAGES_PER_RUN} messages per row."
+                results.append(
+                    bench_ours(Path(tmp) / f"coach-{workers}", workers, long=workers == 1)
+                )
+    print("\n" + table(results) + "\n\n" + long_table(results))
+    figures = f"{table(results)}\n\n{MESSAGES_PER_RUN} messages per row.\n\n{long_table(results)}"
     if args.cluster:
         publish("speed-cluster", "make bench-cluster", figures)
-    elif not args.ours:
+    elif not (args.ours or args.long):
         publish("speed", "make bench", figures)
 
     output = RESULTS.with_name("bench_cluster.json") if args.cluster else RESULTS

@@ -1,6 +1,7 @@
-"""The tracker store erases a learner's stored conversation when they delete their data, moves
-conversations stored before learner ids carried their channel to their channel's ids, keeps the
-widget's issued session ids, and otherwise behaves exactly like Rasa's SQL tracker store, on
+"""The tracker store loads a window of recent turns in the state the whole session gives, erases a
+learner's stored conversation when they delete their data, moves conversations stored before
+learner ids carried their channel to their channel's ids, keeps the widget's issued session ids,
+and otherwise behaves exactly like Rasa's SQL tracker store, on
 SQLite or on PostgreSQL (when TEST_POSTGRES_URL names a database: .ci/run starts one), wherever
 TRACKER_DB_URL says."""
 
@@ -12,14 +13,17 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActiveLoop,
     BotUttered,
     Restarted,
     SessionStarted,
+    SlotSet,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from addons.conversation_window import KEPT_TURNS, MOVE_AFTER_TURNS
 from addons.tracker_store import (
     ERASE_ACTION,
     ErasableSQLTrackerStore,
@@ -50,6 +54,7 @@ def tracker_db_url(request, tmp_path, monkeypatch) -> str:
         with engine_for(url).begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS events")
             connection.exec_driver_sql("DROP TABLE IF EXISTS widget_sessions")
+            connection.exec_driver_sql("DROP TABLE IF EXISTS conversation_windows")
     monkeypatch.setenv("TRACKER_DB_URL", url)
     return url
 
@@ -196,3 +201,102 @@ def test_a_postgresql_url_becomes_rasas_connection_settings():
         "password": "s@cret",
         "query": {"sslmode": "require"},
     }
+
+
+# The window of recent turns (addons/conversation_window.py).
+
+
+def a_turn(number: int) -> list:
+    """One learner message and the assistant's answer, with a slot set on some turns."""
+    turn = [
+        ActionExecuted("action_listen"),
+        UserUttered(f"message {number}", intent={"name": "ask_certifications"}),
+        ActionExecuted("action_answer_topic"),
+        BotUttered(f"answer {number}"),
+    ]
+    if number % 7 == 0:
+        turn.append(SlotSet("last_topic", f"topic {number}"))
+    return turn
+
+
+async def talk(tracker_store, sender, domain, turns, first_events=list, first=0):
+    """Message by message, as the Rasa server does: load, add one turn, save. `first_events()`
+    makes events to add before the first turn (made then: Rasa orders a session by time)."""
+    if first == 0:
+        await tracker_store.save(conversation(sender, domain))
+    for number in range(first, first + turns):
+        tracker = await tracker_store.retrieve(sender)
+        for event in (first_events() if number == first else []) + a_turn(number):
+            tracker.update(event)
+        await tracker_store.save(tracker)
+
+
+async def whole_session(tracker_store, sender):
+    """The session as Rasa's own SQL tracker store loads it from the same database."""
+    return await SQLTrackerStore.retrieve(tracker_store, sender)
+
+
+@pytest.mark.parametrize("turns", [MOVE_AFTER_TURNS, MOVE_AFTER_TURNS + 1, 150])
+async def test_a_long_conversation_loads_a_bounded_window_in_the_state_of_the_whole(
+    tracker_store, rasa_domain, turns
+):
+    await talk(tracker_store, "ana", rasa_domain, turns)
+
+    loaded = await tracker_store.retrieve("ana")
+    whole = await whole_session(tracker_store, "ana")
+    assert len(user_texts(loaded)) <= MOVE_AFTER_TURNS
+    assert user_texts(loaded) == user_texts(whole)[-len(user_texts(loaded)) :]
+    assert loaded.current_slot_values() == whole.current_slot_values()
+    assert loaded.latest_message.text == f"message {turns - 1}"
+    # What the policies see: MemoizationPolicy's last 5 states, and more.
+    assert loaded.past_states(rasa_domain)[-2 * 5 :] == whole.past_states(rasa_domain)[-2 * 5 :]
+    # and every event is still stored, once.
+    full = await tracker_store.retrieve_full_tracker("ana")
+    assert user_texts(full) == [f"message {number}" for number in range(turns)]
+
+
+async def test_a_form_in_progress_across_the_windows_start_is_still_active(
+    tracker_store, rasa_domain
+):
+    def started_form():
+        return [ActiveLoop("onboarding_form"), SlotSet("requested_slot", "education")]
+
+    await talk(tracker_store, "ana", rasa_domain, 3 * MOVE_AFTER_TURNS, started_form)
+
+    loaded = await tracker_store.retrieve("ana")
+    assert len(user_texts(loaded)) < 3 * MOVE_AFTER_TURNS
+    assert loaded.active_loop_name == "onboarding_form"
+    assert loaded.get_slot("requested_slot") == "education"
+
+
+async def test_a_new_session_is_loaded_from_its_start_as_rasa_does(tracker_store, rasa_domain):
+    await talk(tracker_store, "ana", rasa_domain, MOVE_AFTER_TURNS + 5)
+    tracker = await tracker_store.retrieve("ana")
+    for event in [ActionExecuted("action_session_start"), SessionStarted()] + a_turn(999):
+        tracker.update(event)
+    await tracker_store.save(tracker)
+
+    assert user_texts(await tracker_store.retrieve("ana")) == ["message 999"]
+    assert user_texts(await whole_session(tracker_store, "ana")) == ["message 999"]
+
+
+async def test_deleting_data_after_a_long_conversation_leaves_no_window_behind(
+    tracker_store, rasa_domain
+):
+    await talk(tracker_store, "ana", rasa_domain, 2 * MOVE_AFTER_TURNS)
+    tracker = await tracker_store.retrieve("ana")
+    for event in [ActionExecuted(ERASE_ACTION), Restarted(), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    await tracker_store.save(tracker)
+
+    assert user_texts(await tracker_store.retrieve_full_tracker("ana")) == []
+    assert (await tracker_store.retrieve("ana")).current_slot_values()["last_topic"] is None
+    await talk(tracker_store, "ana", rasa_domain, 2, first=1000)
+    assert user_texts(await tracker_store.retrieve("ana")) == ["message 1000", "message 1001"]
+
+
+async def test_the_window_moves_in_steps_not_on_every_message(tracker_store, rasa_domain):
+    await talk(tracker_store, "ana", rasa_domain, MOVE_AFTER_TURNS + 1)
+    assert len(user_texts(await tracker_store.retrieve("ana"))) == KEPT_TURNS
+    await talk(tracker_store, "ana", rasa_domain, 3, first=MOVE_AFTER_TURNS + 1)
+    assert len(user_texts(await tracker_store.retrieve("ana"))) == KEPT_TURNS + 3
