@@ -3,22 +3,23 @@ any other, naming the extension, the Rasa attribute and both versions. Rasa's ow
 reachable."""
 
 import dataclasses
+import inspect
 
 import pytest
 import rasa
 
 import addons  # noqa: F401  (installs, as the Rasa server's first addon import does)
-from addons import action_response_check, action_server_guard, rasa_patches
+from addons import action_response_check, action_server_guard, event_types, rasa_patches
 from addons.rasa_patches import IncompatibleRasa, Patch
 
-EXTENSIONS = [action_response_check, action_server_guard]
+EXTENSIONS = [action_response_check, action_server_guard, event_types]
 PATCHES = [patch for extension in EXTENSIONS for patch in extension.PATCHES]
 
 
 def test_every_replacement_is_in_place_once_addons_is_imported():
     assert set(rasa_patches.installed()) == set(PATCHES)
     for patch in PATCHES:
-        assert getattr(patch.owner, patch.name) is patch.replacement
+        assert inspect.getattr_static(patch.owner, patch.name) is patch.replacement
         assert rasa_patches.original(patch.owner, patch.name).__module__.startswith("rasa.")
 
 
