@@ -37,9 +37,10 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import Column, Float, MetaData, String, Table, event, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, event, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from addons.conversation_window import (
     Window,
@@ -140,7 +141,15 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             # worker read meanwhile, and NORMAL skips the per-commit fsync, which took most of a
             # save here; a commit can then be lost only to a power cut, never to a crash. (The
             # learners' progress lives in its own database, with full durability.)
+            # SQLAlchemy 1.4 opens a new connection to a SQLite file for every session (NullPool),
+            # and so ran the pragmas again for every load and save; a few stay open instead.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = create_engine(
+                url, poolclass=QueuePool, connect_args={"check_same_thread": False}
+            )
             event.listen(self.engine, "connect", _wal_without_fsync_per_commit)
+            self.sessionmaker = sessionmaker(bind=self.engine)
         widget_sessions.metadata.create_all(self.engine)
         conversation_windows.metadata.create_all(self.engine)
         self._give_conversations_their_channel()
