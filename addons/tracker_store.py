@@ -187,26 +187,33 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         return Window(row.first_event_id, decode_state(row.state)) if row else None
 
     def _events_from(self, session: Session, sender_id: str, window: Window):
-        return session.query(self.SQLEvent).filter(
-            self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= window.first_event_id
+        """The stored events of the window, as their JSON only (no ORM objects: it is faster)."""
+        return (
+            session.query(self.SQLEvent.data)
+            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= window.first_event_id)
+            .order_by(self.SQLEvent.id)
         )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if not self.domain:
+            return await super().retrieve(sender_id)
         with self.session_scope() as session:
             window = self._window(session, sender_id)
-            rows = (
-                self._events_from(session, sender_id, window).order_by(self.SQLEvent.id).all()
-                if window
-                else []
-            )
-        if window and not rows:
-            # Its events were deleted by hand: the window must not outlive them.
-            self._drop_window(sender_id)
-        if not rows or not self.domain:
-            # No window yet: what Rasa loads, the whole session.
-            return await super().retrieve(sender_id)
-        events = window.state + [json.loads(row.data) for row in rows]
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            rows = self._events_from(session, sender_id, window) if window else []
+            events = [json.loads(data) for (data,) in rows]
+            if window and not events:
+                # Its events were deleted by hand: the window must not outlive them.
+                forget_window(session, sender_id)
+                session.commit()
+                window = None
+            if window is None:
+                # What Rasa loads: the whole session (until it is long enough for a window).
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        if not events:
+            return None
+        state = window.state if window else []
+        return DialogueStateTracker.from_dict(sender_id, state + events, self.domain.slots)
 
     def _drop_window(self, sender_id: str) -> None:
         with self.session_scope() as session:
