@@ -54,12 +54,20 @@ fi
 log=logs/pip-install.log
 mkdir -p logs
 echo "Installing pinned dependencies (first time: under a minute; log in $log)..."
-# uv installs the same pinned set as pip would, in parallel: 23 s against pip's 6 minutes for
-# this lock on a fresh machine (2 cores). pip stays in the venv for anyone who uses it by hand.
-if ! { "$venv/bin/python" -m pip install --upgrade "pip==24.0" "uv==$UV_VERSION" &&
-       "$venv/bin/uv" pip install --python "$venv/bin/python" -r "$lock" &&
-       "$venv/bin/uv" pip install --python "$venv/bin/python" --no-deps -r "$nodeps_lock"; } \
-     >"$log" 2>&1; then
+# uv installs the same pinned set as pip would, in parallel: under a minute against pip's 6 on a
+# fresh machine (2 cores). It trusts the system's certificates, as pip does (networks that
+# inspect TLS add their authority there); if uv fails anyway, pip installs the same set.
+install_with_uv() {
+  "$venv/bin/python" -m pip install --upgrade "pip==24.0" "uv==$UV_VERSION" &&
+    "$venv/bin/uv" pip install --system-certs --python "$venv/bin/python" -r "$lock" &&
+    "$venv/bin/uv" pip install --system-certs --python "$venv/bin/python" --no-deps -r "$nodeps_lock"
+}
+install_with_pip() {
+  echo "uv failed; installing with pip instead."
+  "$venv/bin/python" -m pip install -r "$lock" &&
+    "$venv/bin/python" -m pip install --no-deps -r "$nodeps_lock"
+}
+if ! { install_with_uv || install_with_pip; } >"$log" 2>&1; then
   tail -30 "$log" >&2
   echo "Dependency install failed (full log: $log)." >&2
   exit 1
