@@ -137,17 +137,17 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             Path(kwargs["db"]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            # Every message saves the conversation, from every Sanic worker. WAL lets the other
-            # worker read meanwhile, and NORMAL skips the per-commit fsync, which took most of a
-            # save here; a commit can then be lost only to a power cut, never to a crash. (The
-            # learners' progress lives in its own database, with full durability.)
             # SQLAlchemy 1.4 opens a new connection to a SQLite file for every session (NullPool),
-            # and so ran the pragmas again for every load and save; a few stay open instead.
+            # and so ran the pragmas below again for every load and save; a few stay open instead.
             url = self.engine.url
             self.engine.dispose()
             self.engine = create_engine(
                 url, poolclass=QueuePool, connect_args={"check_same_thread": False}
             )
+            # Every message saves the conversation, from every Sanic worker. WAL lets the other
+            # worker read meanwhile, and NORMAL skips the per-commit fsync, which took most of a
+            # save here; a commit can then be lost only to a power cut, never to a crash. (The
+            # learners' progress lives in its own database, with full durability.)
             event.listen(self.engine, "connect", _wal_without_fsync_per_commit)
             self.sessionmaker = sessionmaker(bind=self.engine)
         widget_sessions.metadata.create_all(self.engine)
@@ -215,11 +215,6 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         state = window.state if window else []
         return DialogueStateTracker.from_dict(sender_id, state + events, self.domain.slots)
 
-    def _drop_window(self, sender_id: str) -> None:
-        with self.session_scope() as session:
-            forget_window(session, sender_id)
-            session.commit()
-
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
         """The events of `tracker` not stored yet (Rasa's save stores what this returns)."""
         window = self._window(session, tracker.sender_id)
@@ -278,8 +273,8 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             session.query(self.SQLEvent).filter(
                 self.SQLEvent.sender_id == tracker.sender_id
             ).delete(synchronize_session=False)
+            forget_window(session, tracker.sender_id)
             session.commit()
-        self._drop_window(tracker.sender_id)
         logger.info("Erased the stored conversation of a learner who deleted their data.")
         remaining = DialogueStateTracker.from_events(
             tracker.sender_id, events[erase_at + 1 :], slots=self.domain.slots
