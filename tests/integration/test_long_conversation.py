@@ -8,19 +8,12 @@ import pytest
 
 from addons.conversation_window import MOVE_AFTER_TURNS
 from common.learner_ids import learner_id
+from scripts.bench import OUR_LONG_CONVERSATION as QUESTIONS
 from tests.support import needs_model, new_sender, text_of
 
 pytestmark = [pytest.mark.integration, needs_model]
 
 LENGTH = 300
-QUESTIONS = [
-    "what certifications should I get?",
-    "tell me more",
-    "which laws do I need to know?",
-    "what degree do I need?",
-    "show my progress",
-    "what should I do next?",
-]
 ASK_YEARS = "How many years of work experience do you have in healthcare?"
 ASK_SETTING = "Where would you like to work?"
 
