@@ -26,7 +26,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.learner_schema import Learner, MilestoneDone
+from actions.learner_schema import Goal, GoalChange, Learner, MilestoneDone
 from common.db import (
     DeadlinePassed,
     engine_for,
@@ -133,7 +133,7 @@ class ProgressStore:
             raise ValueError(f"not profile fields: {sorted(unknown)}")
         added = []
         with self._writing() as session:
-            self._ensure_learner(session, sender_id)
+            ensure_learner(session, sender_id)
             if profile:
                 session.execute(
                     update(Learner)
@@ -166,38 +166,56 @@ class ProgressStore:
         return removed
 
     def reset_progress(self, sender_id: str) -> int:
-        """Forget completed milestones (the profile stays); returns how many were removed."""
+        """Forget completed milestones and goals (the profile stays); returns how many milestones
+        were removed."""
         with self._writing() as session:
+            _delete_goals(session, sender_id)
             result = session.execute(
                 delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id)
             )
             return result.rowcount
 
     def delete_learner(self, sender_id: str) -> bool:
-        """Erase the profile and progress; returns whether there was anything to erase."""
+        """Erase the profile, progress and goals; returns whether there was anything to erase."""
         with self._writing() as session:
+            _delete_goals(session, sender_id)
             session.execute(delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id))
             result = session.execute(delete(Learner).where(Learner.sender_id == sender_id))
             return bool(result.rowcount)
 
-    @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """One write transaction, committed by its deadline (common/db.py); NotSaved (after the
-        rollback) if the database refuses it or the deadline passes first."""
-        try:
-            with write_scope(self.url) as session:
-                yield session
-        except OperationalError as error:
-            raise NotSaved(str(error.orig)) from error
-        except DeadlinePassed as error:
-            raise NotSaved(str(error)) from error
+    def _writing(self):
+        return writing(self.url)
 
-    @staticmethod
-    def _ensure_learner(session: Session, sender_id: str) -> None:
-        now = _now()
-        _insert_ignoring_duplicates(
-            session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
-        )
+
+@contextmanager
+def writing(url: str) -> Iterator[Session]:
+    """One write transaction, committed by its deadline (common/db.py); NotSaved (after the
+    rollback) if the database refuses it or the deadline passes first."""
+    try:
+        with write_scope(url) as session:
+            yield session
+    except OperationalError as error:
+        raise NotSaved(str(error.orig)) from error
+    except DeadlinePassed as error:
+        raise NotSaved(str(error)) from error
+
+
+def ensure_learner(session: Session, sender_id: str) -> None:
+    now = _now()
+    _insert_ignoring_duplicates(
+        session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
+    )
+
+
+def _delete_goals(session: Session, sender_id: str) -> None:
+    # Explicit rather than left to ON DELETE CASCADE, so the history goes first on any database.
+    goals = select(Goal.id).where(Goal.sender_id == sender_id).scalar_subquery()
+    session.execute(
+        delete(GoalChange)
+        .where(GoalChange.goal_id.in_(goals))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(Goal).where(Goal.sender_id == sender_id))
 
 
 def migrate(url: str, revision: str = "head") -> None:

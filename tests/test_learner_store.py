@@ -39,7 +39,13 @@ def learner_url(request, tmp_path):
     if not POSTGRES_URL:
         pytest.skip("set TEST_POSTGRES_URL to an empty PostgreSQL database (.ci/run does)")
     with engine_for(POSTGRES_URL).begin() as connection:
-        for table in ("learner_milestones", "learners", "alembic_version"):
+        for table in (
+            "learner_goal_changes",
+            "learner_goals",
+            "learner_milestones",
+            "learners",
+            "alembic_version",
+        ):
             connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     return POSTGRES_URL
 
