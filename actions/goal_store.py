@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from actions.learner_schema import Goal, GoalChange, MilestoneDone
 from actions.learner_store import (
     _insert_ignoring_duplicates,
     _now,
@@ -18,9 +17,8 @@ from actions.learner_store import (
     writing,
 )
 from common.db import session_scope
-from common.settings import load_settings
-
-OPEN, DONE, DROPPED = "open", "done", "dropped"
+from common.goals import DONE, DROPPED, OPEN, not_checked_in
+from common.learner_schema import Goal, GoalChange, MilestoneDone
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ class GoalStore:
                 tuple(row)
                 for row in session.execute(
                     select(Goal.sender_id, Goal.id)
-                    .where(Goal.status == OPEN, Goal.due_on <= today, _not_checked_in())
+                    .where(Goal.status == OPEN, Goal.due_on <= today, not_checked_in())
                     .order_by(Goal.due_on, Goal.id)
                     .limit(limit)
                 )
@@ -148,7 +146,7 @@ class GoalStore:
                     Goal.sender_id == sender_id,
                     Goal.status == OPEN,
                     Goal.due_on <= today,
-                    _not_checked_in(),
+                    not_checked_in(),
                 )
                 .order_by(*_DUE_ORDER)
                 .limit(1)
@@ -157,7 +155,7 @@ class GoalStore:
                 return None
             claimed = session.execute(
                 update(Goal)
-                .where(Goal.id == goal.id, _not_checked_in())
+                .where(Goal.id == goal.id, not_checked_in())
                 .values(checked_in_for=Goal.due_on)
                 .execution_options(synchronize_session=False)
             ).rowcount
@@ -178,17 +176,6 @@ class GoalStore:
         session.add(GoalChange(goal_id=goal.id, change=change, due_on=goal.due_on, changed_at=now))
 
 
-def _not_checked_in():
-    return or_(Goal.checked_in_for.is_(None), Goal.checked_in_for != Goal.due_on)
-
-
 def default_goal_store() -> GoalStore:
     """Goals live in the learner database, migrated on first use like the progress store."""
     return GoalStore(default_progress_store().url)
-
-
-def today() -> date:
-    """Today's date for goals and check-ins: COACH_TODAY (YYYY-MM-DD) when set, so tests and
-    demonstrations can move the clock of running servers; otherwise the machine's date."""
-    fixed = load_settings().today
-    return date.fromisoformat(fixed) if fixed else date.today()

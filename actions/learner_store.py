@@ -26,7 +26,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.learner_schema import Goal, GoalChange, Learner, MilestoneDone
 from common.db import (
     DeadlinePassed,
     engine_for,
@@ -35,6 +34,7 @@ from common.db import (
     session_scope,
     write_scope,
 )
+from common.learner_schema import Goal, GoalChange, Learner, MilestoneDone
 from common.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,11 @@ class ProgressStore:
     # --- reading ----------------------------------------------------------------------------
     def record(self, sender_id: str) -> LearnerRecord | None:
         with session_scope(self.url) as session:
-            learner = session.get(Learner, sender_id)
+            # The columns of the record only, so it reads a database of any earlier revision.
+            columns = [getattr(Learner, name) for name in PROFILE_FIELDS]
+            learner = session.execute(
+                select(*columns, Learner.created_at).where(Learner.sender_id == sender_id)
+            ).first()
             if learner is None:
                 return None
             rows = session.execute(
@@ -105,6 +109,13 @@ class ProgressStore:
                 completed=dict(rows),
                 created_at=learner.created_at,
             )
+
+    def takes_goal_reminders(self, sender_id: str) -> bool:
+        with session_scope(self.url) as session:
+            wanted = session.execute(
+                select(Learner.goal_reminders).where(Learner.sender_id == sender_id)
+            ).scalar()
+            return wanted is not False
 
     def completed(self, sender_id: str) -> set[str]:
         with session_scope(self.url) as session:
@@ -149,6 +160,14 @@ class ProgressStore:
                 if result.rowcount:
                     added.append(milestone)
         return added
+
+    def set_goal_reminders(self, sender_id: str, on: bool) -> None:
+        """Direct messages when a goal falls due: "no reminders" turns them off."""
+        with self._writing() as session:
+            ensure_learner(session, sender_id)
+            session.execute(
+                update(Learner).where(Learner.sender_id == sender_id).values(goal_reminders=on)
+            )
 
     def mark_not_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
         """Undo milestones (a learner's correction); returns those that had been done."""

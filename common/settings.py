@@ -29,6 +29,7 @@ class Settings:
     sanic_workers: int  # Rasa server processes on one port (Rasa reads SANIC_WORKERS itself)
     cache_dir: Path  # derived data a start can reuse (the example questions' vectors)
     today: str  # "" = the machine's date; YYYY-MM-DD moves the goals' clock (tests, demos)
+    goal_reminder_seconds: float  # how often Slack's goal reminders are looked for
 
 
 def load_settings() -> Settings:
@@ -54,6 +55,7 @@ def load_settings() -> Settings:
         sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
         cache_dir=Path(os.environ.get("COACH_CACHE_DIR", PROJECT_ROOT / "models" / "cache")),
         today=os.environ.get("COACH_TODAY", ""),
+        goal_reminder_seconds=float(os.environ.get("GOAL_REMINDER_SECONDS", "") or 300),
     )
 
 

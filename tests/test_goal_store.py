@@ -8,10 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from actions.goal_store import DONE, DROPPED, OPEN, GoalStore
-from actions.learner_schema import GoalChange
+from actions.goal_store import GoalStore
 from actions.learner_store import NotSaved, ProgressStore, migrate
 from common.db import session_scope, writes_due_by
+from common.goals import DONE, DROPPED, OPEN
+from common.learner_schema import GoalChange
 from tests.support import write_locked
 from tests.test_learner_store import learner_url  # noqa: F401 (the fixture: each database kind)
 

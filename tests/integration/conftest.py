@@ -67,6 +67,7 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port):
         # Sanic waits this long on stop for open connections; a socket.io client leaves one
         # (15 s by default, on every run of the widget tests).
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
+        "GOAL_REMINDER_SECONDS": "1",  # due goals' direct messages, looked for every second
     }
     with running_assistant(
         work_dir=servers_dir,

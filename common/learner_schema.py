@@ -3,7 +3,18 @@ in migrations/versions/, never through create_all, so operators' databases upgra
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    true,
+)
 from sqlalchemy.orm import declarative_base
 
 LearnerModel = declarative_base()
@@ -19,6 +30,8 @@ class Learner(LearnerModel):
     years_experience = Column(Float)
     target_role = Column(String(100))
     preferred_setting = Column(String(100))
+    # A direct message when a goal falls due, where the channel allows one (Slack).
+    goal_reminders = Column(Boolean, nullable=False, server_default=true())
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 
