@@ -40,11 +40,15 @@ NO_DATE = "none"
 
 # "I want to", "my goal is to", "set a goal to": what comes before the goal itself.
 _INTENTION = re.compile(
-    r"^\W*(?:(?:i|we)\s+(?:really\s+)?(?:want|wanna|plan|intend|hope|aim|need|mean|would like|"
-    r"'d like|am going|'m going|am planning|'m planning|am hoping|'m hoping|will|'ll|shall)"
-    r"(?:\s+to)?|i'll|i will|i'm going to|i am going to|(?:my|the|a|new)\s+goal\s+is\s+(?:to\s+)?|"
-    r"(?:please\s+)?(?:set|add|make|create)\s+(?:me\s+)?(?:a\s+|my\s+|new\s+|a new\s+)?goal"
-    r"(?:\s+(?:to|for|of|:))?|goal\s*:|my goal)\s*",
+    r"^\W*(?:"
+    r"(?:i|we)\b(?:'m|'re|'d|'ll| am| are| will| would| shall)?\s*(?:really\s+|also\s+)?"
+    r"(?:(?:want|wanna|plan|planning|intend|intending|hope|hoping|aim|aiming|need|mean|like|"
+    r"love|going|gonna|try|trying|have)\b)?(?:\s+to)?"
+    r"|(?:my|the|a|new)\s+goal\s+is\s+(?:to\s+)?"
+    r"|(?:please\s+)?(?:set|add|make|create)\s+(?:me\s+)?(?:a\s+|my\s+|new\s+|a new\s+)?goal"
+    r"(?:\s+(?:to|for|of|:))?"
+    r"|goal\s*:|my goal"
+    r")\s*",
     re.IGNORECASE,
 )
 # What is left of "set a goal" or "I want a new goal": no goal named yet.

@@ -89,6 +89,11 @@ def test_words_that_only_look_like_dates_are_not_dates(text):
         ("set a goal", ""),
         ("help me set a new goal please", ""),
         ("lead a project at work", "lead a project at work"),
+        ("I'm planning to join ACRP next month", "join ACRP"),
+        ("I'd like to finish GCP training by next week", "finish GCP training"),
+        ("we're going to apply to ten jobs in 2 weeks", "apply to ten jobs"),
+        ("I hope to get my MPH by 2028", "get my MPH"),
+        ("Interview practice by Friday", "Interview practice"),
     ],
 )
 def test_the_goal_is_what_remains_without_intention_words_and_date(text, title):

@@ -45,9 +45,9 @@ def test_progress_and_goals_survive_restarts_stay_private_and_can_be_deleted(tmp
         check_in = text_of(assistant.say(cai, "/session_start"))
         assert "You planned to join ACRP by Tuesday 1 December 2026. How did it go?" in check_in
         assert "You planned" not in text_of(assistant.say(cai, "/session_start"))  # once
-        done = text_of(assistant.say(cai, "/goal_done"))
-        assert "Well done: join ACRP is done!" in done, done
-        assert step_title("professional_organisation") in done, done
+        goal_done = text_of(assistant.say(cai, "/goal_done"))
+        assert "Well done: join ACRP is done!" in goal_done, goal_done
+        assert step_title("professional_organisation") in goal_done, goal_done
         assert stored_milestones(tmp_path, cai) == {"professional_organisation"}
 
         next_steps = text_of(assistant.say(ana, "what should I do next?"))
