@@ -11,7 +11,7 @@ WORKDIR /app
 # Rasa, no TensorFlow.
 COPY requirements.lock ./
 RUN pip install --no-cache-dir "pip==24.0" \
- && pip install --no-cache-dir -c requirements.lock rasa-sdk SQLAlchemy alembic psycopg2-binary PyYAML \
+ && pip install --no-cache-dir -c requirements.lock rasa-sdk SQLAlchemy alembic psycopg2-binary PyYAML dateparser \
       spacy-lookups-data
 
 COPY actions/ actions/
