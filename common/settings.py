@@ -28,6 +28,8 @@ class Settings:
     locks_db_path: Path  # the SQLite lock file when lock_store_url is "" and workers > 1
     sanic_workers: int  # Rasa server processes on one port (Rasa reads SANIC_WORKERS itself)
     cache_dir: Path  # derived data a start can reuse (the example questions' vectors)
+    # The operators' report page is off unless set; it is also the key of learners' hashes.
+    report_token: str
 
 
 def load_settings() -> Settings:
@@ -52,6 +54,7 @@ def load_settings() -> Settings:
         locks_db_path=var_dir / "locks.db",
         sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
         cache_dir=Path(os.environ.get("COACH_CACHE_DIR", PROJECT_ROOT / "models" / "cache")),
+        report_token=os.environ.get("REPORT_TOKEN", ""),
     )
 
 
