@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -499,23 +500,29 @@ def group_similar(
     order = sorted(
         texts, key=lambda k: (-sum(texts[k].values()), " ".join(sorted(k)), sorted(texts[k]))
     )
-    leaders: list[frozenset] = []
+    # Each key is compared only with leaders sharing one of its rarest words (prefix filtering:
+    # two sets of Jaccard >= threshold share a word among the first len - ceil(threshold * len)
+    # + 1 of each, in one global order, rarest first), so a long tail of wordings stays fast.
+    rarity = Counter(word for key in texts for word in key)
+
+    def prefix(key: frozenset) -> list[str]:
+        ordered = sorted(key, key=lambda word: (rarity[word], word))
+        return ordered[: len(ordered) - math.ceil(threshold * len(ordered) - 1e-9) + 1]
+
+    leaders: dict[frozenset, int] = {}  # leader -> its rank (the first is the commonest)
     members: dict[frozenset, list[frozenset]] = {}
-    by_word: dict[str, list[frozenset]] = defaultdict(list)  # leaders holding each word
+    by_word: dict[str, list[frozenset]] = defaultdict(list)  # leaders by their prefix's words
     for key in order:
-        candidates = {leader for word in key for leader in by_word[word]}
-        best = max(
-            (leader for leader in candidates if _jaccard(key, leader) >= threshold),
-            key=lambda leader: (_jaccard(key, leader), -leaders.index(leader)),
-            default=None,
-        )
+        candidates = {leader for word in prefix(key) for leader in by_word[word]}
+        alike = [(_jaccard(key, leader), -leaders[leader], leader) for leader in candidates]
+        best = max((entry for entry in alike if entry[0] >= threshold), default=None)
         if best is None:
-            leaders.append(key)
+            leaders[key] = len(leaders)
             members[key] = [key]
-            for word in key:
+            for word in prefix(key):
                 by_word[word].append(key)
         else:
-            members[best].append(key)
+            members[best[2]].append(key)
     groups = []
     for leader in leaders:
         # Named by the commonest wording of its first (commonest) key.

@@ -19,6 +19,8 @@ from common.report import (
     WordingGroup,
 )
 
+SHOWN_GROUPS = 100  # of each "fell short" list: the largest, which are worth an entry first
+
 # What the browser may load for these pages: nothing but the page itself and its inline styles.
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -168,7 +170,7 @@ def _shortfall_table(groups: list[WordingGroup], kinds: bool) -> str:
     if not groups:
         return "<p class=muted>None in this period.</p>"
     rows = []
-    for group in groups:
+    for group in groups[:SHOWN_GROUPS]:
         examples = "".join(f"<li>{escape(text)}</li>" for text in group.examples)
         kind = f"<td>{escape(', '.join(group.kinds))}</td>" if kinds else ""
         rows.append(
@@ -176,9 +178,16 @@ def _shortfall_table(groups: list[WordingGroup], kinds: bool) -> str:
             f"<ul class=examples>{examples}</ul></td>{kind}</tr>"
         )
     kind_header = "<th>what the guides lack</th>" if kinds else ""
+    rest = groups[SHOWN_GROUPS:]
+    more = (
+        f"<p class=muted>{len(rest):,} smaller groups ({sum(g.count for g in rest):,} messages) "
+        "not shown: a shorter period shows them.</p>"
+        if rest
+        else ""
+    )
     return (
         f"<table><tr><th>messages</th><th>wording (examples){kind_header}</th></tr>"
-        f"{''.join(rows)}</table>"
+        f"{''.join(rows)}</table>{more}"
     )
 
 

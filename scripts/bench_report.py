@@ -40,12 +40,26 @@ QUESTIONS = [
     "tell me more", "how do I become a leader?", "what does a clinical operations manager do?",
 ]  # fmt: skip
 NOT_COVERED = [
-    ("what's the salary of a clinical operations manager?", "money"),
-    ("how much does a CCRP cost?", "money"),
-    ("how long does it take to become a manager?", "duration"),
-    ("which hospitals hire clinical program managers?", "employer"),
+    ("what's the salary of a {role}?", "money"),
+    ("how much does a {role} earn", "money"),
+    ("how much does the {item} cost?", "money"),
+    ("how long does it take to become a {role}?", "duration"),
+    ("how many years before I can be a {role}", "duration"),
+    ("which hospitals hire a {role}?", "employer"),
 ]
-UNPLACED = ["banana phone", "asdf", "can you book me a flight?", "what's the weather?"]
+UNPLACED = ["banana phone", "asdf", "can you book me a flight?", "what's the weather in {role}?"]
+ROLES = ["clinical operations manager", "clinical program manager", "CRA", "research nurse"]
+ITEMS = ["CCRP", "CHOM", "MHA", "MBA", "MPH"]
+OPENERS = ["", "", "hi, ", "quick question: ", "sorry, "]
+
+
+def wording(rng: random.Random, template: str) -> str:
+    """A wording of the template as learners vary it; one in four carries a word of its own
+    (a typo, a name), so the list to group has a long tail, as real ones do."""
+    text = rng.choice(OPENERS) + template.format(role=rng.choice(ROLES), item=rng.choice(ITEMS))
+    if rng.random() < 0.25:
+        text += f" {rng.choice(['for', 'in', 'near'])} x{rng.randrange(100_000)}"
+    return text
 
 
 def turn_events(
@@ -98,10 +112,12 @@ def event_row(sender_id: str, event: Event) -> dict:
 def random_turn(rng: random.Random, at: float) -> list[Event]:
     roll = rng.random()
     if roll < 0.06:
-        text, kind = rng.choice(NOT_COVERED)
+        template, kind = rng.choice(NOT_COVERED)
+        text = wording(rng, template)
         return turn_events(text, "ask_role_overview", 0.6, "action_answer_topic", at, kind)
     if roll < 0.12:
-        return turn_events(rng.choice(UNPLACED), "nlu_fallback", 0.4, "action_clarify", at)
+        text = wording(rng, rng.choice(UNPLACED))
+        return turn_events(text, "nlu_fallback", 0.4, "action_clarify", at)
     intent = rng.choice(INTENTS)
     return turn_events(
         rng.choice(QUESTIONS), intent, round(rng.uniform(0.3, 1.0), 3), "action_answer_topic", at
