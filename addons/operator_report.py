@@ -32,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common.report import Period, build_report, find_conversation, path_steps
+from common.report import MissingStore, Period, build_report, find_conversation, path_steps
 from common.report_page import (
     SECURITY_HEADERS,
     Links,
@@ -108,13 +108,16 @@ def page_for(
         period = period_from(args)
     except ValueError as error:
         return Page(400, render_message("Which period?", f"since/until: YYYY-MM-DD ({error})."))
-    report = build_report(
-        settings.tracker_db_url,
-        settings.learner_db_url,
-        period,
-        settings.report_token,
-        path_steps(settings.knowledge_dir),
-    )
+    try:
+        report = build_report(
+            settings.tracker_db_url,
+            settings.learner_db_url,
+            period,
+            settings.report_token,
+            path_steps(settings.knowledge_dir),
+        )
+    except MissingStore as error:
+        return Page(503, render_message("Nothing to report", f"{error}: check TRACKER_DB_URL."))
     return Page(200, render_report(report, links))
 
 

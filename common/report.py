@@ -27,12 +27,25 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Float, Integer, String, and_, case, cast, column, func, or_, select, table
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    inspect,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from common.db import engine_for, without_time_limits
+from common.db import engine_for, printable, without_time_limits
 
 # config.yml's FallbackClassifier threshold: below it NLU gives up on the intent (nlu_fallback,
 # whose own confidence is then the threshold itself, so it counts as low too).
@@ -457,14 +470,15 @@ STOP_WORDS = frozenset(
     that these those there here what which who whom whose how why when where can could should
     would will shall may might must please tell know want need get got so just also any some
     than then too very much many more most s t whats hows wheres whos thats im ive id ill dont
-    doesnt isnt cant""".split()
+    doesnt isnt cant hi hello hey sorry quick question thanks thank ok okay""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def wording_key(text: str) -> frozenset[str]:
-    """What a message says, for grouping: its words lowercased, without punctuation or function
-    words, plurals folded ("salaries?" and "the salary" share "salary")."""
+    """What a message says, for grouping: its words lowercased, without punctuation, function
+    words or pleasantries ("hi, sorry, quick question:"), plurals folded ("salaries?" and "the
+    salary" share "salary")."""
     words = set()
     for word in _WORD.findall(text.lower().replace("'", "")):
         if word in STOP_WORDS:
@@ -552,6 +566,15 @@ def path_steps(knowledge_dir: Path) -> list[dict]:
     return yaml.safe_load((knowledge_dir / "path.yml").read_text(encoding="utf-8"))["steps"]
 
 
+class MissingStore(Exception):
+    """The database named holds no conversation store (yet): a wrong URL, or no server has
+    started on it."""
+
+
+def _has_table(connection: Connection, name: str) -> bool:
+    return inspect(connection).has_table(name)
+
+
 def build_report(
     tracker_db_url: str,
     learner_db_url: str,
@@ -561,6 +584,8 @@ def build_report(
 ) -> Report:
     with engine_for(tracker_db_url).begin() as connection:
         without_time_limits(connection)  # a report reads much at once; it writes nothing
+        if not _has_table(connection, "events"):
+            raise MissingStore(f"no conversations stored at {printable(tracker_db_url)}")
         messages, active = totals(connection, period)
         topics, follow_ups = topics_asked(connection, period)
         confidence = confidence_by_day(connection, period)
@@ -574,7 +599,10 @@ def build_report(
         conversations = recent_conversations(connection, period, key)
     with engine_for(learner_db_url).begin() as connection:
         without_time_limits(connection)
-        stored, funnel = path_funnel(connection, steps)
+        if _has_table(connection, "learner_milestones"):
+            stored, funnel = path_funnel(connection, steps)
+        else:  # the action server migrates it on its first start
+            stored, funnel = 0, [Share(step["title"], 0, 0.0) for step in steps]
     weighted = [(day.mean_confidence, day.messages) for day in confidence if day.mean_confidence]
     counted = sum(count for _, count in weighted)
     return Report(
@@ -604,6 +632,8 @@ def find_conversation(tracker_db_url: str, hashed: str, key: str) -> Conversatio
         return None
     with engine_for(tracker_db_url).begin() as connection:
         without_time_limits(connection)
+        if not _has_table(connection, "events"):
+            return None
         senders = connection.execute(
             select(events.c.sender_id).where(events.c.type_name == "user").distinct()
         ).scalars()

@@ -35,6 +35,7 @@ from common.report import (
 )
 from common.report_page import Links, render_conversation, render_report
 from common.settings import PROJECT_ROOT, load_settings
+from scripts import report as report_script
 from scripts.bench_report import turn_events
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -353,3 +354,25 @@ def test_the_token_is_required_by_header_or_query(monkeypatch, seeded, database_
     assert found.status == 200 and "Banana phone!" in found.html
     missing = page_for(settings, {}, {"token": KEY}, base, "0" * 12)
     assert missing.status == 404
+
+
+# --- make report -------------------------------------------------------------------------------
+
+
+async def test_make_report_writes_the_period_asked_for(seeded, database_urls, tmp_path):
+    out = tmp_path / "report.html"
+    assert (
+        report_script.main(["--since", "2026-11-02", "--until", "2026-11-04", "--out", str(out)])
+        == 0
+    )  # noqa: E501
+    page = out.read_text()
+    assert "Operators&#x27; report, 2026-11-02 to 2026-11-04" in page
+    assert "Banana phone!" in page and CAROL not in page
+    assert "/webhooks/report/conversations" not in page  # a file has no conversation browser
+
+
+def test_a_database_without_conversations_is_refused_clearly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TRACKER_DB_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert report_script.main(["--out", str(tmp_path / "report.html")]) == 1
+    assert "no conversations stored at sqlite:///" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
