@@ -123,6 +123,7 @@ def day_plot(
     bar_max = max(bars, default=0) or 1
     known = [value for value in line if value is not None]
     line_top = line_max or (max(known, default=0) or 1)
+    legend = left + 14 + 7 * len(bar_label) + 24  # the line's legend, after the bars' label
     parts = [
         f'<svg role=img aria-label="{escape(title)}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
@@ -133,8 +134,8 @@ def day_plot(
         f'<text x="{left + plot_w + 6}" y="{top + 4}">{_number(line_top)}</text>',
         f'<rect class=bar x="{left}" y="4" width="10" height="10"/>'
         f'<text x="{left + 14}" y="13">{escape(bar_label)}</text>'
-        f'<line class=line x1="{left + 200}" y1="9" x2="{left + 220}" y2="9"/>'
-        f'<text x="{left + 224}" y="13">{escape(line_label)}</text>',
+        f'<line class=line x1="{legend}" y1="9" x2="{legend + 20}" y2="9"/>'
+        f'<text x="{legend + 24}" y="13">{escape(line_label)}</text>',
     ]
     points = []
     label_every = max(1, len(days) // 10)
