@@ -5,7 +5,9 @@ database). Learners appear only hashed, and one who deleted their data is gone f
 report."""
 
 import os
+import random
 import re
+from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
@@ -308,6 +310,39 @@ def test_similar_wordings_are_one_group_and_groups_are_ranked_by_count():
         ("How long does the CCRP exam take?", 2, ["duration"]),
     ]
     assert groups[0].examples == ["what is the pay", "what's the pay?"]
+
+
+def test_grouping_finds_what_comparing_every_wording_with_every_group_finds():
+    # group_similar compares a wording only with groups sharing one of its rarest words; the
+    # plain greedy grouping, comparing with every group, must give the same groups.
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(12)]
+    messages = [(" ".join(rng.sample(vocabulary, rng.randint(1, 6))), None) for _ in range(400)]
+    assert [(g.wording, g.count) for g in group_similar(messages)] == compared_with_all(messages)
+
+
+def compared_with_all(messages, threshold=0.6):
+    counts = Counter(wording_key(said) for said, _ in messages)
+    texts = {}
+    for said, _ in messages:
+        texts.setdefault(wording_key(said), Counter())[said] += 1
+    order = sorted(counts, key=lambda k: (-counts[k], " ".join(sorted(k)), sorted(texts[k])))
+    groups: dict = {}  # leader -> total, in the order leaders were found
+    for key in order:
+        alike = [
+            (len(key & leader) / len(key | leader), -rank, leader)
+            for rank, leader in enumerate(groups)
+        ]
+        best = max((entry for entry in alike if entry[0] >= threshold), default=None)
+        if best is None:
+            groups[key] = counts[key]
+        else:
+            groups[best[2]] += counts[key]
+    named = [
+        (sorted(texts[leader].items(), key=lambda item: (-item[1], item[0]))[0][0], total)
+        for leader, total in groups.items()
+    ]
+    return sorted(named, key=lambda group: (-group[1], group[0]))
 
 
 def test_wordings_sharing_too_little_stay_apart():
