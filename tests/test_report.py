@@ -287,6 +287,17 @@ async def test_a_learner_who_deleted_their_data_is_gone_from_every_later_report(
     assert find_conversation(database_urls[0], learner_hash(ANA, KEY), KEY) is None
 
 
+def test_a_quiet_period_is_all_zeros_and_still_renders(tracker_store, database_urls):
+    migrate(database_urls[1])
+    report = report_now(database_urls)
+    assert (report.messages, report.active_learners, report.learners_stored) == (0, 0, 0)
+    assert report.days == [Day(day, 0, 0) for day in PERIOD.days()]
+    assert report.mean_confidence is None and report.low_confidence_share == 0
+    assert report.topics == report.clarified == report.not_covered == report.conversations == []
+    page = render_report(report, Links("/webhooks/report/"))
+    assert page.count("None in this period.") == 3  # topics and both "fell short" lists
+
+
 # --- grouping similar wording ------------------------------------------------------------------
 
 
