@@ -46,6 +46,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from common.db import engine_for, printable, without_time_limits
+from common.learner_ids import channel_of
 
 # config.yml's FallbackClassifier threshold: below it NLU gives up on the intent (nlu_fallback,
 # whose own confidence is then the threshold itself, so it counts as low too).
@@ -175,10 +176,9 @@ def learner_hash(sender_id: str, key: str) -> str:
     return digest[:HASH_LENGTH]
 
 
-def channel_of(sender_id: str) -> str:
-    """The channel part of a learner id (common/learner_ids.py): not personal, and telling."""
-    channel, colon, _ = sender_id.partition(":")
-    return channel if colon else "?"
+def channel(sender_id: str) -> str:
+    """The channel of a learner id (common/learner_ids.py): not personal, and telling."""
+    return channel_of(sender_id) or "?"
 
 
 # --- the figures -----------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def recent_conversations(
         .limit(limit)
     ).all()
     return [
-        ConversationSummary(learner_hash(sender, key), channel_of(sender), count, last)
+        ConversationSummary(learner_hash(sender, key), channel(sender), count, last)
         for sender, count, last in rows
     ]
 
@@ -644,4 +644,4 @@ def find_conversation(tracker_db_url: str, hashed: str, key: str) -> Conversatio
             return None
         sender = matching[0]
         found = [turn for _, turn in turns(connection, sender_id=sender, with_replies=True)]
-    return Conversation(learner_hash(sender, key), channel_of(sender), found)
+    return Conversation(learner_hash(sender, key), channel(sender), found)

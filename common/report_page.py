@@ -278,7 +278,9 @@ def render_report(report: Report, links: Links | None = None) -> str:
         _shortfall_table(report.not_covered, kinds=True),
         f"<h3 id=clarified>Answered with a clarifying question ({report.clarified_messages:,})"
         "</h3>",
-        "<p class=muted>NLU could not place these (<code>action_clarify</code> answered).</p>",
+        "<p class=muted>NLU could not place these: <code>action_clarify</code> answered, with a "
+        'clarifying question or the closest passage. A message it answered "not covered" is in '
+        "the list above only.</p>",
         _shortfall_table(report.clarified, kinds=False),
         "<h2 id=confidence>Intent confidence</h2>",
         day_plot(
