@@ -79,7 +79,7 @@ def period_from(args: Mapping[str, str]) -> Period:
     since = date.fromisoformat(args["since"]) if args.get("since") else None
     until = date.fromisoformat(args["until"]) if args.get("until") else default.last_day
     period = Period(since or until - (default.last_day - default.first_day), until)
-    if period.first_day > period.last_day or len(period.days()) > MAX_DAYS:
+    if not 0 <= (period.last_day - period.first_day).days < MAX_DAYS:
         raise ValueError("the period must run forwards, for at most a year")
     return period
 
@@ -97,7 +97,8 @@ def page_for(
     token, in_query = presented_token(headers, args)
     if not authorised(token, settings.report_token):
         return Page(403, render_message("Token needed", REFUSED))
-    links = Links(base, token if in_query else None)
+    kept = tuple((name, args[name]) for name in ("since", "until") if args.get(name))
+    links = Links(base, token if in_query else None, kept)
     if learner is not None:
         found = find_conversation(settings.tracker_db_url, learner.strip(), settings.report_token)
         if found is None:

@@ -195,25 +195,29 @@ def _shortfall_table(groups: list[WordingGroup], kinds: bool) -> str:
 @dataclass(frozen=True)
 class Links:
     """Where the report's pages are served. A token that came in the query (a browser's way)
-    travels in the links too; one sent in the Authorization header does not need to."""
+    travels in the links too (one sent in the Authorization header need not), and so does the
+    period asked for, so "back to the report" returns to it."""
 
     base: str  # the report's own address, e.g. /webhooks/report/
     token: str | None = None
+    kept: tuple[tuple[str, str], ...] = ()  # e.g. (("since", "2026-11-01"),)
 
-    def _query(self, **params: str) -> str:
-        params = {**params, **({"token": self.token} if self.token else {})}
+    def _query(self) -> str:
+        params = dict(self.kept) | ({"token": self.token} if self.token else {})
         return f"?{urlencode(params)}" if params else ""
 
-    def report(self, **params: str) -> str:
-        return self.base + self._query(**params)
+    def report(self) -> str:
+        return self.base + self._query()
 
     def conversation(self, learner: str) -> str:
         return f"{self.base}conversations/{quote(learner)}{self._query()}"
 
     def lookup_form(self) -> str:
-        # A GET form drops its action's query: the token goes in a hidden field.
-        hidden = (
-            f'<input type=hidden name=token value="{escape(self.token)}">' if self.token else ""
+        # A GET form drops its action's query: what it carries goes in hidden fields.
+        carried = dict(self.kept) | ({"token": self.token} if self.token else {})
+        hidden = "".join(
+            f'<input type=hidden name="{escape(name)}" value="{escape(value)}">'
+            for name, value in carried.items()
         )
         return (
             f'<form method=get action="{escape(self.base)}conversations">{hidden}'

@@ -369,7 +369,11 @@ def test_the_period_defaults_to_the_last_30_days_and_takes_dates():
     assert len(default.days()) == 30
     assert default.last_day == datetime.now(timezone.utc).date()
     assert period_from({"since": "2026-11-02", "until": "2026-11-04"}) == PERIOD
-    for wrong in ({"since": "2026-11-05", "until": "2026-11-04"}, {"since": "yesterday"}):
+    for wrong in (
+        {"since": "2026-11-05", "until": "2026-11-04"},
+        {"since": "yesterday"},
+        {"since": "0001-01-01", "until": "2026-11-04"},  # more than a year
+    ):
         with pytest.raises(ValueError):
             period_from(wrong)
 
@@ -391,13 +395,15 @@ def test_the_token_is_required_by_header_or_query(monkeypatch, seeded, database_
 
     period = {"since": "2026-11-02", "until": "2026-11-04"}
     by_header = page_for(settings, {"authorization": f"Bearer {KEY}"}, period, base)
-    assert by_header.status == 200 and "?token=" not in by_header.html
+    assert by_header.status == 200 and KEY not in by_header.html
     by_query = page_for(settings, {}, {**period, "token": KEY}, base)
-    assert by_query.status == 200 and f"?token={KEY}" in by_query.html
+    assert by_query.status == 200 and f"&amp;token={KEY}" in by_query.html
     assert learner_hash(CAROL, KEY) in by_query.html
 
-    found = page_for(settings, {}, {"token": KEY}, base, learner_hash(CAROL, KEY))
+    found = page_for(settings, {}, {**period, "token": KEY}, base, learner_hash(CAROL, KEY))
     assert found.status == 200 and "Banana phone!" in found.html
+    back = f"/webhooks/report/?since=2026-11-02&amp;until=2026-11-04&amp;token={KEY}"
+    assert back in found.html  # to the same period
     missing = page_for(settings, {}, {"token": KEY}, base, "0" * 12)
     assert missing.status == 404
 
