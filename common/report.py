@@ -429,7 +429,8 @@ def turns(
     def finished():
         return current_sender, Turn(**current)
 
-    rows = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
+    # Streamed in batches (a server-side cursor on PostgreSQL), for this statement only.
+    rows = connection.execute(query, execution_options={"stream_results": True, "yield_per": 5000})
     for sender, kind, timestamp, intent, action, said, confidence_value, response in rows:
         if sender != current_sender and current is not None:
             yield finished()
