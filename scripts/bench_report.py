@@ -4,10 +4,12 @@ Seeds a temporary SQLite conversation store (its tables created by the project's
 its rows built from real Rasa events exactly as Rasa's SQLTrackerStore.save writes them, but
 inserted in bulk) and a learner database (migrated, milestones through ProgressStore), then
 times building the report (the queries) and rendering it (HTML with inline SVG), and looking up
-one conversation. Nothing is written outside the temporary folder.
+one conversation. Nothing is written outside the temporary folder, unless --database-url names
+an empty database to seed instead (PostgreSQL, say).
 
     python -m scripts.bench_report                        # 100,000 messages, 5,000 learners
     python -m scripts.bench_report --messages 10000 --learners 500
+    python -m scripts.bench_report --database-url postgresql://user:password@host/empty_db
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
+from common.db import printable
 from common.report import Period, build_report, find_conversation, learner_hash, path_steps
 from common.report_page import Links, render_report
 from common.settings import load_settings
@@ -124,15 +127,18 @@ def random_turn(rng: random.Random, at: float) -> list[Event]:
     )
 
 
-def seed(work_dir: Path, messages: int, learners: int, period: Period) -> tuple[str, str, str]:
-    """Conversation store and learner database in work_dir; returns their URLs and one learner."""
+def seed(tracker_url: str, learner_url: str, messages: int, learners: int, period: Period) -> str:
+    """Conversation store and learner database at the URLs (empty); returns one learner's id."""
     from actions.learner_store import ProgressStore, migrate
-    from addons.tracker_store import ErasableSQLTrackerStore
+    from addons.tracker_store import ErasableSQLTrackerStore, connection_settings
 
-    tracker_url = f"sqlite:///{work_dir / 'conversations.db'}"
-    learner_url = f"sqlite:///{work_dir / 'learners.db'}"
-    store = ErasableSQLTrackerStore(dialect="sqlite", db=str(work_dir / "conversations.db"))
+    store = ErasableSQLTrackerStore(**connection_settings(tracker_url))
     table = store.SQLEvent.__table__
+    with store.engine.connect() as connection:
+        if connection.execute(select(func.count()).select_from(table)).scalar_one():
+            raise SystemExit(
+                f"{printable(tracker_url)} already holds conversations: give an empty one"
+            )
     rng = random.Random(21)
     senders = [f"rest:learner-{number}" for number in range(learners)]
     seconds = period.end - period.start
@@ -152,23 +158,26 @@ def seed(work_dir: Path, messages: int, learners: int, period: Period) -> tuple[
     keys = [step["key"] for step in path_steps(load_settings().knowledge_dir)]
     for index, sender in enumerate(senders):
         progress.mark_done(sender, keys[: index % (len(keys) + 1)])
-    return tracker_url, learner_url, senders[0]
+    return senders[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--learners", type=int, default=5_000)
+    parser.add_argument(
+        "--database-url",
+        help="an empty database for both stores, e.g. PostgreSQL (default: temporary SQLite)",
+    )
     args = parser.parse_args()
     period = Period(date(2026, 10, 1), date(2026, 10, 30))
     key = "bench-key"
     with tempfile.TemporaryDirectory(prefix="bench-report-") as directory:
+        tracker_url = args.database_url or f"sqlite:///{Path(directory) / 'conversations.db'}"
+        learner_url = args.database_url or f"sqlite:///{Path(directory) / 'learners.db'}"
         started = time.perf_counter()
-        tracker_url, learner_url, someone = seed(
-            Path(directory), args.messages, args.learners, period
-        )
+        someone = seed(tracker_url, learner_url, args.messages, args.learners, period)
         seeded = time.perf_counter() - started
-        size = (Path(directory) / "conversations.db").stat().st_size
         steps = path_steps(load_settings().knowledge_dir)
 
         started = time.perf_counter()
@@ -184,7 +193,7 @@ def main() -> None:
     assert report.messages == args.messages, report.messages
     print(
         f"Seeded {args.messages:,} messages from {args.learners:,} learners "
-        f"({size / 1e6:.0f} MB of SQLite) in {seeded:.1f} s.\n"
+        f"into {printable(tracker_url).split(':')[0]} in {seeded:.1f} s.\n"
         f"Report over {period.first_day} to {period.last_day}: built in {built:.2f} s, "
         f"rendered in {rendered:.3f} s ({len(page) / 1e3:.0f} kB of HTML); "
         f"total {built + rendered:.2f} s.\n"
