@@ -92,6 +92,7 @@ def database_urls(request, tmp_path, monkeypatch) -> tuple[str, str]:
         with engine_for(POSTGRES_URL).begin() as connection:
             for table in (
                 "events", "widget_sessions", "conversation_windows",
+                "learner_goal_changes", "learner_goals",  # the goals migrations add these
                 "learner_milestones", "learners", "alembic_version",
             ):  # fmt: skip
                 connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
