@@ -26,7 +26,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from actions.learner_schema import Learner, MilestoneDone
 from common.db import (
     DeadlinePassed,
     engine_for,
@@ -35,6 +34,7 @@ from common.db import (
     session_scope,
     write_scope,
 )
+from common.learner_schema import Goal, GoalChange, Learner, MilestoneDone
 from common.settings import PROJECT_ROOT, load_settings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,11 @@ class ProgressStore:
     # --- reading ----------------------------------------------------------------------------
     def record(self, sender_id: str) -> LearnerRecord | None:
         with session_scope(self.url) as session:
-            learner = session.get(Learner, sender_id)
+            # The columns of the record only, so it reads a database of any earlier revision.
+            columns = [getattr(Learner, name) for name in PROFILE_FIELDS]
+            learner = session.execute(
+                select(*columns, Learner.created_at).where(Learner.sender_id == sender_id)
+            ).first()
             if learner is None:
                 return None
             rows = session.execute(
@@ -105,6 +109,13 @@ class ProgressStore:
                 completed=dict(rows),
                 created_at=learner.created_at,
             )
+
+    def takes_goal_reminders(self, sender_id: str) -> bool:
+        with session_scope(self.url) as session:
+            wanted = session.execute(
+                select(Learner.goal_reminders).where(Learner.sender_id == sender_id)
+            ).scalar()
+            return wanted is not False
 
     def completed(self, sender_id: str) -> set[str]:
         with session_scope(self.url) as session:
@@ -133,7 +144,7 @@ class ProgressStore:
             raise ValueError(f"not profile fields: {sorted(unknown)}")
         added = []
         with self._writing() as session:
-            self._ensure_learner(session, sender_id)
+            ensure_learner(session, sender_id)
             if profile:
                 session.execute(
                     update(Learner)
@@ -149,6 +160,14 @@ class ProgressStore:
                 if result.rowcount:
                     added.append(milestone)
         return added
+
+    def set_goal_reminders(self, sender_id: str, on: bool) -> None:
+        """Direct messages when a goal falls due: "no reminders" turns them off."""
+        with self._writing() as session:
+            ensure_learner(session, sender_id)
+            session.execute(
+                update(Learner).where(Learner.sender_id == sender_id).values(goal_reminders=on)
+            )
 
     def mark_not_done(self, sender_id: str, milestones: Iterable[str]) -> list[str]:
         """Undo milestones (a learner's correction); returns those that had been done."""
@@ -166,38 +185,56 @@ class ProgressStore:
         return removed
 
     def reset_progress(self, sender_id: str) -> int:
-        """Forget completed milestones (the profile stays); returns how many were removed."""
+        """Forget completed milestones and goals (the profile stays); returns how many milestones
+        were removed."""
         with self._writing() as session:
+            _delete_goals(session, sender_id)
             result = session.execute(
                 delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id)
             )
             return result.rowcount
 
     def delete_learner(self, sender_id: str) -> bool:
-        """Erase the profile and progress; returns whether there was anything to erase."""
+        """Erase the profile, progress and goals; returns whether there was anything to erase."""
         with self._writing() as session:
+            _delete_goals(session, sender_id)
             session.execute(delete(MilestoneDone).where(MilestoneDone.sender_id == sender_id))
             result = session.execute(delete(Learner).where(Learner.sender_id == sender_id))
             return bool(result.rowcount)
 
-    @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """One write transaction, committed by its deadline (common/db.py); NotSaved (after the
-        rollback) if the database refuses it or the deadline passes first."""
-        try:
-            with write_scope(self.url) as session:
-                yield session
-        except OperationalError as error:
-            raise NotSaved(str(error.orig)) from error
-        except DeadlinePassed as error:
-            raise NotSaved(str(error)) from error
+    def _writing(self):
+        return writing(self.url)
 
-    @staticmethod
-    def _ensure_learner(session: Session, sender_id: str) -> None:
-        now = _now()
-        _insert_ignoring_duplicates(
-            session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
-        )
+
+@contextmanager
+def writing(url: str) -> Iterator[Session]:
+    """One write transaction, committed by its deadline (common/db.py); NotSaved (after the
+    rollback) if the database refuses it or the deadline passes first."""
+    try:
+        with write_scope(url) as session:
+            yield session
+    except OperationalError as error:
+        raise NotSaved(str(error.orig)) from error
+    except DeadlinePassed as error:
+        raise NotSaved(str(error)) from error
+
+
+def ensure_learner(session: Session, sender_id: str) -> None:
+    now = _now()
+    _insert_ignoring_duplicates(
+        session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
+    )
+
+
+def _delete_goals(session: Session, sender_id: str) -> None:
+    # Explicit rather than left to ON DELETE CASCADE, so the history goes first on any database.
+    goals = select(Goal.id).where(Goal.sender_id == sender_id).scalar_subquery()
+    session.execute(
+        delete(GoalChange)
+        .where(GoalChange.goal_id.in_(goals))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(Goal).where(Goal.sender_id == sender_id))
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.goal_store import default_goal_store
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import describe_profile
 from actions.learner_store import NotSaved, default_progress_store
@@ -104,6 +105,15 @@ class ActionExportMyData(Action):
         titles = {step.key: step.title for step in default_knowledge_base().path()}
         for key, done_at in sorted(record.completed.items(), key=lambda kv: kv[1]):
             records.append(f"- Done {done_at:%Y-%m-%d}: {titles.get(key, key)}")
+        for goal in default_goal_store().all_goals(tracker.sender_id):
+            due = f", due {goal.due_on:%Y-%m-%d}" if goal.due_on else ""
+            records.append(
+                f"- Goal ({goal.status}{due}, set {goal.created_at:%Y-%m-%d}): {goal.title}"
+            )
+        reminders = (
+            "on" if default_progress_store().takes_goal_reminders(record.sender_id) else "off"
+        )
+        records.append(f"- Direct messages when a goal falls due: {reminders}")
         records.append(f"- First seen: {record.created_at:%Y-%m-%d}")
         dispatcher.utter_message(
             response="utter_export", sender_id=tracker.sender_id, records="\n".join(records)

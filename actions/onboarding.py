@@ -31,7 +31,7 @@ _UNDECIDED = re.compile(r"\b(not sure|don't know|undecided|either|both)\b")
 _JOB_PREFIX = re.compile(r"^(i'?m|i am|i work as|currently|right now i'?m)\s+(an?\s+)?", re.I)
 
 
-def _answering(tracker: Tracker, slot: str) -> str | None:
+def answering(tracker: Tracker, slot: str) -> str | None:
     """The text answering `slot`, or None when the message is not an answer to it: another slot
     is being asked, or it is a question for the assistant (the form then pauses to answer it)."""
     if tracker.get_slot("requested_slot") != slot:
@@ -133,7 +133,7 @@ class ValidateOnboardingForm(FormValidationAction):
 
 
 def _slot_if_answered(tracker: Tracker, slot: str) -> dict[str, Any]:
-    answer = _answering(tracker, slot)
+    answer = answering(tracker, slot)
     return {slot: answer} if answer is not None else {}
 
 

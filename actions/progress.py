@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_question
 from actions.claims import achieved_part
 from actions.conversation import Utterance, items_in, latest_utterance, split_statement_and_question
+from actions.goal_dates import find_due_date
+from actions.goal_store import default_goal_store
 from actions.knowledge_base import KnowledgeBase, PathStepInfo, default_knowledge_base
 from actions.learner_facts import (
     describe_profile,
@@ -21,9 +23,10 @@ from actions.learner_facts import (
 )
 from actions.learner_store import NotSaved, default_progress_store
 from actions.recommender import next_milestones, progress
-from actions.replies import next_steps_list, sources_line
+from actions.replies import goal_lines, next_steps_list, sources_line
 from actions.threads import in_a_thread
 from actions.topic_answers import topic_asked
+from common.goals import said_back, today
 
 # Said when the learner database refuses a write (e.g. still locked at the write's deadline).
 NOT_SAVED = "utter_not_saved"
@@ -89,6 +92,10 @@ class ActionRecordProgress(Action):
         not_done_yet = not recorded and bool(milestones_named(statement, kb, path_keys))
         if recorded:
             events += self._record(dispatcher, store, tracker.sender_id, path, facts, milestones)
+            complete_goals_reached(dispatcher, tracker.sender_id, milestones)
+        elif not_done_yet and find_due_date(statement.text, today()).phrase:
+            # A plan with a date ("I'll join ACRP next month") is a goal: goal_form takes it.
+            return [FollowupAction("goal_form")]
         elif not_done_yet:
             dispatcher.utter_message(response="utter_not_done_yet")
         answered = (
@@ -116,6 +123,18 @@ class ActionRecordProgress(Action):
         summary = progress(path, store.completed(sender)).summary
         dispatcher.utter_message(response="utter_progress_so_far", summary=summary)
         return profile_slots(facts)
+
+
+def complete_goals_reached(dispatcher, sender_id: str, milestones: list[str]) -> None:
+    """Open goals on the path steps just reported done ("I passed the CCRP") are done too."""
+    store = default_goal_store()
+    for goal in store.open_goals(sender_id):
+        if goal.milestone in milestones:
+            try:
+                store.complete(sender_id, goal.id)
+            except NotSaved:
+                continue  # the goal stays open; the learner can say "I did it" later
+            dispatcher.utter_message(response="utter_goal_done", goal=said_back(goal.title))
 
 
 def answer_question_asked_too(dispatcher, tracker, question: Utterance, kb) -> list[dict[str, Any]]:
@@ -179,6 +198,11 @@ class ActionShowProgress(Action):
         )
         if not state.done:
             dispatcher.utter_message(response="utter_progress_examples")
+        goals = default_goal_store().open_goals(tracker.sender_id)
+        if goals:
+            dispatcher.utter_message(
+                response="utter_goals_beside_progress", goals=goal_lines(goals, today())
+            )
         return []
 
 

@@ -9,9 +9,29 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from actions.knowledge_base import ItemInfo, PathStepInfo, SourcedText, TopicInfo, TopicRef
+from common.goals import said_back, spoken
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from actions.goal_store import GoalRecord
     from actions.passage_search import Passage
+
+
+def due_text(goal: GoalRecord) -> str:
+    return f"by {spoken(goal.due_on)}" if goal.due_on else "with no date set"
+
+
+def goal_lines(goals: list[GoalRecord], on: date) -> str:
+    lines = []
+    for n, goal in enumerate(goals, start=1):
+        state = ""
+        if goal.overdue(on):
+            state = " (overdue)"
+        elif goal.due_on == on:
+            state = " (due today)"
+        lines.append(f"{n}. {said_back(goal.title)}, {due_text(goal)}{state}")
+    return "\n".join(lines)
 
 
 def sources_line(sources: Iterable[str]) -> str:

@@ -1,4 +1,5 @@
-"""A new conversation session: restore what the learner told us before and say where they are."""
+"""A new conversation session, or a greeting: restore what the learner told us before, say where
+they stand, and ask about a goal that has fallen due."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.goals import check_in
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_store import default_progress_store
 from actions.progress import profile_slots
@@ -28,8 +30,27 @@ class ActionSessionStart(Action):
         if record is not None:
             events += profile_slots(record.profile.known())
             welcome_back(dispatcher, record.completed)
+            events += check_in(dispatcher, tracker.sender_id)
         events.append(ActionExecuted("action_listen"))
         return events
+
+
+class ActionGreet(Action):
+    """A first-time visitor hears what the coach does; a known learner, where they stand."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    @in_a_thread
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        record = default_progress_store().record(tracker.sender_id)
+        if record is None:
+            dispatcher.utter_message(response="utter_greet")
+            return []
+        welcome_back(dispatcher, record.completed)
+        return check_in(dispatcher, tracker.sender_id)
 
 
 def welcome_back(dispatcher: CollectingDispatcher, completed) -> None:

@@ -45,6 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from addons.goal_reminders import CHECK_IN, GoalReminders
 from addons.input_guard import SORRY, readable, reply_instead
 from addons.slack_outbox import EventState, Reply, SlackOutbox, SlackSender
 from common.learner_ids import SLACK, channel_of, learner_id
@@ -169,6 +170,9 @@ class SlackChannel(SlackInput):
         channel.sender = SlackSender(
             channel.outbox, settings.slack_bot_token, settings.slack_api_url, channel.proxy
         )
+        channel.reminders = GoalReminders(
+            settings.learner_db_url, channel.outbox, settings.goal_reminder_seconds
+        )
         logger.info("Slack is on: events and interactivity at /webhooks/slack/webhook")
         return channel
 
@@ -176,11 +180,19 @@ class SlackChannel(SlackInput):
         blueprint = Blueprint("slack_webhook", __name__)
 
         @blueprint.listener("after_server_start")
-        async def start_sending(*_: Any) -> None:
+        async def start_sending(app, *_: Any) -> None:
             self.sender.start()
+            # The check-in's words and buttons are the loaded model's (loaded before start).
+            agent = getattr(app.ctx, "agent", None)
+            check_in = agent.domain.responses.get(CHECK_IN) if agent and agent.domain else None
+            if check_in:
+                self.reminders.start(check_in[0], SlackReplies(self.outbox).send_text_with_buttons)
+            else:
+                logger.warning("No model loaded: goals' reminders on Slack are off.")
 
         @blueprint.listener("before_server_stop")
         async def stop_sending(*_: Any) -> None:
+            await self.reminders.stop()
             await self.sender.stop()
 
         @blueprint.route("/", methods=["GET"])

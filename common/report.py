@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import (
+    Date,
+    DateTime,
     Float,
     Integer,
     String,
@@ -46,6 +48,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from common.db import engine_for, printable, without_time_limits
+from common.goals import today
 from common.learner_ids import channel_of
 
 # config.yml's FallbackClassifier threshold: below it NLU gives up on the intent (nlu_fallback,
@@ -77,6 +80,12 @@ events = table(
 learners = table("learners", column("sender_id", String))
 learner_milestones = table(
     "learner_milestones", column("sender_id", String), column("milestone", String)
+)
+learner_goals = table(
+    "learner_goals", column("id", Integer), column("status", String), column("due_on", Date)
+)
+learner_goal_changes = table(
+    "learner_goal_changes", column("change", String), column("changed_at", DateTime)
 )
 
 
@@ -243,6 +252,15 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class GoalCounts:
+    set: int  # in the period
+    done: int
+    dropped: int
+    open: int  # now
+    overdue: int  # open, and due before today
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     messages: int
@@ -259,6 +277,7 @@ class Report:
     not_covered_messages: int
     learners_stored: int
     funnel: list[Share]
+    goals: GoalCounts
     conversations: list[ConversationSummary]
 
     @property
@@ -349,6 +368,31 @@ def path_funnel(connection: Connection, steps: list[dict]) -> tuple[int, list[Sh
         )
         for key in keys
     ]
+
+
+def goal_counts(connection: Connection, period: Period, today: date) -> GoalCounts:
+    """Goals set, done and dropped in the period (their history), and open and overdue now."""
+    start = datetime.fromtimestamp(period.start, timezone.utc).replace(tzinfo=None)
+    end = datetime.fromtimestamp(period.end, timezone.utc).replace(tzinfo=None)
+    changes = dict(
+        connection.execute(
+            select(learner_goal_changes.c.change, func.count())
+            .where(learner_goal_changes.c.changed_at >= start)
+            .where(learner_goal_changes.c.changed_at < end)
+            .group_by(learner_goal_changes.c.change)
+        ).all()
+    )
+    is_open = learner_goals.c.status == "open"
+    overdue = and_(is_open, learner_goals.c.due_on < today)
+    open_now, overdue_now = connection.execute(
+        select(func.count().filter(is_open), func.count().filter(overdue)).select_from(
+            learner_goals
+        )
+    ).one()
+    return GoalCounts(
+        changes.get("set", 0), changes.get("done", 0), changes.get("dropped", 0),
+        int(open_now or 0), int(overdue_now or 0),
+    )  # fmt: skip
 
 
 def recent_conversations(
@@ -604,6 +648,10 @@ def build_report(
             stored, funnel = path_funnel(connection, steps)
         else:  # the action server migrates it on its first start
             stored, funnel = 0, [Share(step["title"], 0, 0.0) for step in steps]
+        if _has_table(connection, "learner_goals"):
+            goals = goal_counts(connection, period, today())
+        else:
+            goals = GoalCounts(0, 0, 0, 0, 0)
     weighted = [(day.mean_confidence, day.messages) for day in confidence if day.mean_confidence]
     counted = sum(count for _, count in weighted)
     return Report(
@@ -622,6 +670,7 @@ def build_report(
         not_covered_messages=len(not_covered),
         learners_stored=stored,
         funnel=funnel,
+        goals=goals,
         conversations=conversations,
     )
 

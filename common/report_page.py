@@ -307,6 +307,9 @@ def render_report(report: Report, links: Links | None = None) -> str:
         ),
         f"<p class=muted>Of the {report.learners_stored:,} learners in the learner database "
         "now, how many have reached each milestone.</p>",
+        f"<p>Goals: {report.goals.set:,} set, {report.goals.done:,} done and "
+        f"{report.goals.dropped:,} dropped in the period; {report.goals.open:,} open now, "
+        f"{report.goals.overdue:,} of them overdue.</p>",
         "<h2 id=conversations>Conversations</h2>",
     ]
     if links is not None:

@@ -30,6 +30,8 @@ class Settings:
     cache_dir: Path  # derived data a start can reuse (the example questions' vectors)
     # The operators' report page is off unless set; it is also the key of learners' hashes.
     report_token: str
+    today: str  # "" = the machine's date; YYYY-MM-DD moves the goals' clock (tests, demos)
+    goal_reminder_seconds: float  # how often Slack's goal reminders are looked for
 
 
 def load_settings() -> Settings:
@@ -55,6 +57,8 @@ def load_settings() -> Settings:
         sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
         cache_dir=Path(os.environ.get("COACH_CACHE_DIR", PROJECT_ROOT / "models" / "cache")),
         report_token=os.environ.get("REPORT_TOKEN", ""),
+        today=os.environ.get("COACH_TODAY", ""),
+        goal_reminder_seconds=float(os.environ.get("GOAL_REMINDER_SECONDS", "") or 300),
     )
 
 

@@ -4,7 +4,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from actions.learner_schema import LearnerModel
+from common.learner_schema import LearnerModel
 
 url = context.config.get_main_option("sqlalchemy.url")
 

@@ -22,12 +22,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import MetaData, inspect, select
+from sqlalchemy import MetaData, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from actions.learner_schema import Learner, MilestoneDone
 from actions.learner_store import migrate
 from common.db import engine_for, insert_ignoring_duplicates, printable, without_time_limits
+from common.learner_schema import Goal, GoalChange, Learner, MilestoneDone
 from common.settings import PROJECT_ROOT, load_settings
 
 BATCH = 1000
@@ -48,12 +48,12 @@ class Count:
 
 
 def copy_learners(source_url: str, target_url: str) -> list[Count]:
-    """Both learner tables, row by row on their primary keys; a row already there is kept (it can
+    """The learner tables, row by row on their primary keys; a row already there is kept (it can
     only be newer: the learner talked to the new setup)."""
     for url in (source_url, target_url):
         migrate(url)  # same schema on both sides; creates the target's tables
     counts = []
-    for model in (Learner, MilestoneDone):  # parents first: the foreign key
+    for model in (Learner, MilestoneDone, Goal, GoalChange):  # parents first: the foreign keys
         table = model.__table__
         key = list(table.primary_key.columns)
         count = Count(table.name)
@@ -74,7 +74,22 @@ def copy_learners(source_url: str, target_url: str) -> list[Count]:
             after = _keys(target, table, key)
         count.found = sum(_key(row, key) in after for row in rows)
         counts.append(count)
+        _advance_id_sequence(target_url, table)
     return counts
+
+
+def _advance_id_sequence(url: str, table) -> None:
+    """Rows copied with their ids leave PostgreSQL's id sequence behind: the next goal would get
+    an id already taken."""
+    if "id" not in table.columns or not url.startswith("postgresql"):
+        return
+    with engine_for(url).begin() as connection:
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )
 
 
 def _keys(connection: Connection, table, key) -> set[tuple]:

@@ -154,15 +154,20 @@ async def test_profile_facts_are_where_the_learner_stands_now(
 
 @pytest.mark.parametrize(
     "message",
-    [
-        "I'm planning to join ACRP next month",
-        "I want to pass the CCRP exam by June 1",
-        "I haven't joined ACRP",
-    ],
+    ["I'm planning to join ACRP", "I hope to pass the CCRP exam", "I haven't joined ACRP"],
 )
 async def test_a_plan_is_acknowledged_without_claiming_a_mark(message, store, dispatcher, tracker):
     await ActionRecordProgress().run(dispatcher, tracker(message), {})
     assert "not done yet, so I haven't marked it" in reply_text(dispatcher)
+    assert store.record("learner-1") is None
+
+
+@pytest.mark.parametrize(
+    "message", ["I'm planning to join ACRP next month", "I want to pass the CCRP exam by June 1"]
+)
+async def test_a_plan_with_a_date_becomes_a_goal_not_a_mark(message, store, dispatcher, tracker):
+    events = await ActionRecordProgress().run(dispatcher, tracker(message), {})
+    assert [event["name"] for event in events] == ["goal_form"]  # tests/test_goals.py goes on
     assert store.record("learner-1") is None
 
 

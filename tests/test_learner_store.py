@@ -16,7 +16,6 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 from actions.kb_loader import build_knowledge_base
-from actions.learner_schema import Learner
 from actions.learner_store import (
     NotSaved,
     ProgressStore,
@@ -25,6 +24,7 @@ from actions.learner_store import (
     migrate,
 )
 from common.db import DeadlinePassed, engine_for, write_scope, writes_due_by
+from common.learner_schema import Learner
 from tests.conftest import KNOWLEDGE_DIR
 from tests.support import refuse_writes, write_locked
 
@@ -39,7 +39,13 @@ def learner_url(request, tmp_path):
     if not POSTGRES_URL:
         pytest.skip("set TEST_POSTGRES_URL to an empty PostgreSQL database (.ci/run does)")
     with engine_for(POSTGRES_URL).begin() as connection:
-        for table in ("learner_milestones", "learners", "alembic_version"):
+        for table in (
+            "learner_goal_changes",
+            "learner_goals",
+            "learner_milestones",
+            "learners",
+            "alembic_version",
+        ):
             connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     return POSTGRES_URL
 

@@ -42,7 +42,8 @@ def test_a_section_without_markers_is_refused(page):
 
 
 @pytest.mark.parametrize(
-    "section", ["understanding", "answers", "nlu-pipelines", "speed", "speed-cluster", "memory"]
+    "section",
+    ["understanding", "answers", "nlu-pipelines", "speed", "speed-cluster", "memory", "goals"],
 )
 def test_the_real_page_has_a_place_for_each_commands_figures(section):
     text = measurements_page.PAGE.read_text()

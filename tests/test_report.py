@@ -18,6 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import text
 
+from actions.goal_store import GoalStore
 from actions.learner_store import ProgressStore, migrate
 from addons.operator_report import OFF, REFUSED, authorised, page_for, period_from
 from addons.tracker_store import ERASE_ACTION
@@ -25,6 +26,7 @@ from common.db import engine_for
 from common.report import (
     ConfidenceDay,
     Day,
+    GoalCounts,
     Period,
     Share,
     WordingGroup,
@@ -427,3 +429,23 @@ def test_a_database_without_conversations_is_refused_clearly(tmp_path, monkeypat
     assert report_script.main(["--out", str(tmp_path / "report.html")]) == 1
     assert "no conversations stored at sqlite:///" in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
+
+
+def test_goals_set_done_dropped_in_the_period_and_open_and_overdue_now(
+    tracker_store, database_urls, monkeypatch
+):
+    monkeypatch.setenv("COACH_TODAY", "2026-12-10")
+    migrate(database_urls[1])
+    goals = GoalStore(database_urls[1])
+    overdue = goals.add("rest:ana", "join ACRP", date(2026, 12, 1))
+    done = goals.add("rest:ana", "pass the CCRP", date(2027, 6, 1))
+    dropped = goals.add("rest:ben", "finish my MHA", None)
+    goals.add("rest:ben", "update my CV", date(2027, 1, 31))
+    goals.complete("rest:ana", done.id)
+    goals.drop("rest:ben", dropped.id)
+    report = build_report(*database_urls, Period.last_days(7), KEY, STEPS)
+    assert report.goals == GoalCounts(set=4, done=1, dropped=1, open=2, overdue=1)
+    assert overdue.id in {goal.id for goal in goals.open_goals("rest:ana")}
+    assert "Goals: 4 set, 1 done and 1 dropped in the period; 2 open now, 1 of them overdue." in (
+        render_report(report)
+    )

@@ -39,6 +39,7 @@
       { title: "What can you help with?", payload: "/help" },
       { title: "Set up my profile", payload: "/start_onboarding" },
       { title: "My progress", payload: "/show_progress" },
+      { title: "My goals", payload: "/list_goals" },
     ],
   };
 
@@ -103,6 +104,7 @@
       .message ul, .message ol { margin: 4px 0; padding-left: 20px; }
       .message li { margin: 2px 0; }
       .message li.done::marker { content: "\\2713  "; color: var(--accent); }
+      .message progress.path-progress { width: 100%; accent-color: var(--accent); }
       .message li.todo::marker { content: "\\25CB  "; }
       .message .heading { font-weight: 600; }
       .message .source { font-size: 12px; color: #5f6b76; }
@@ -185,6 +187,15 @@
       if (/^Sources?: /.test(line)) className = "source";
       else if (index === 0 && lines.length > 2) className = "heading";
       container.appendChild(element("p", className, line));
+      // "Your progress: 3 of 10 milestones (30%)" also shows as a bar.
+      const milestones = line.match(/\b(\d+) of (\d+) milestones\b/);
+      if (milestones) {
+        const bar = element("progress", "path-progress");
+        bar.max = Number(milestones[2]);
+        bar.value = Number(milestones[1]);
+        bar.setAttribute("aria-label", milestones[0]);
+        container.appendChild(bar);
+      }
     });
   }
 

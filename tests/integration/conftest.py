@@ -89,6 +89,7 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port, repor
         # (15 s by default, on every run of the widget tests).
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
         "REPORT_TOKEN": report_token,
+        "GOAL_REMINDER_SECONDS": "1",  # due goals' direct messages, looked for every second
     }
     with running_assistant(
         work_dir=servers_dir,

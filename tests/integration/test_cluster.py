@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 import requests
@@ -23,6 +24,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
+from actions.goal_store import GoalStore
 from actions.learner_store import ProgressStore, migrate
 from addons.tracker_store import ErasableSQLTrackerStore
 from common.db import engine_for
@@ -242,6 +244,7 @@ def seed_sqlite_installation(directory, learners: list[str]) -> None:
             profile={"education_level": "bachelor", "education_field": "nursing"},
             milestones=["certification", "degree"][: number % 2 + 1],
         )
+        GoalStore(url).add(sender, "join ACRP", date(2027, 6, 30), "professional_organisation")
         events = [ActionExecuted("action_session_start"), SessionStarted()]
         for said in ("I'm a nurse with a BSN", "I passed the CCRP", f"note {number}"):
             events += [
@@ -286,6 +289,8 @@ def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster
     assert counts_printed(first.stdout) == {
         "learners": [3, 0, 3, 3],
         "learner_milestones": [4, 0, 4, 4],
+        "learner_goals": [3, 0, 3, 3],
+        "learner_goal_changes": [3, 0, 3, 3],
         "events (conversations)": [45, 0, 45, 45],
     }, first.stdout
 
@@ -295,11 +300,20 @@ def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster
     assert {"I'm a nurse with a BSN", "I passed the CCRP", "note 0"} <= set(said)
     progress, _ = local_cluster.say(two, senders[1], "show my progress")  # she carries on
     assert progress.startswith(f"Your progress: {progress_summary(2)}."), progress
+    # A new goal in PostgreSQL takes an id after the copied ones.
+    goal, _ = local_cluster.say(two, senders[1], "I want to pass the CHOM by the end of next year")
+    assert goal.startswith("Goal set: pass the CHOM"), goal
 
     again = move(tmp_path, local_cluster.settings)  # safe to re-run, even after she carried on
     assert again.returncode == 0, again.stdout + again.stderr
     copied = {table: row[2] for table, row in counts_printed(again.stdout).items()}
-    assert copied == {"learners": 0, "learner_milestones": 0, "events (conversations)": 0}
+    assert copied == {
+        "learners": 0,
+        "learner_milestones": 0,
+        "learner_goals": 0,
+        "learner_goal_changes": 0,
+        "events (conversations)": 0,
+    }
 
     # A conversation that differs in PostgreSQL is reported, not overwritten, and fails the run.
     with engine_for(local_cluster.settings["TRACKER_DB_URL"]).begin() as connection:

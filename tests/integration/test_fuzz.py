@@ -58,7 +58,7 @@ VICTIM_SEED = [
 ]
 READER_SEED = ["I'm a pharmacist with a BSc in chemistry"]
 QUESTION = "which certifications should I get?"
-ERASED = ("Done: your progress is cleared", "Done: your profile, progress")
+ERASED = ("Done: your progress and goals are cleared", "Done: your profile, progress")
 
 # --- the corpus ---------------------------------------------------------------------------------
 # Neutral words only: nothing a learner would say about themselves (no degrees, roles, years).

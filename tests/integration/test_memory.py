@@ -19,10 +19,16 @@ from tests.support import (
 pytestmark = [pytest.mark.integration, needs_model]
 
 
-def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
-    ana, ben = new_sender("ana"), new_sender("ben")
+def test_progress_and_goals_survive_restarts_stay_private_and_can_be_deleted(tmp_path):
+    ana, ben, cai = new_sender("ana"), new_sender("ben"), new_sender("cai")
 
-    with running_assistant(work_dir=tmp_path) as assistant:
+    # The goals' clock (COACH_TODAY) reads Monday 30 November 2026 before the restart.
+    with running_assistant(work_dir=tmp_path, env={"COACH_TODAY": "2026-11-30"}) as assistant:
+        set_goal = text_of(assistant.say(cai, "I want to join ACRP by tomorrow"))
+        assert "Goal set: join ACRP, by Tuesday 1 December 2026." in set_goal, set_goal
+        assert "A plan, from the guides:" in set_goal, set_goal
+        assert "Marked done" not in set_goal  # an intention, not a milestone
+
         background = text_of(assistant.say(ana, "I'm a nurse with a BSN"))
         assert "Education: bachelor's degree (nursing)" in background, background
         assistant.say(ana, "I passed the CCRP")
@@ -32,9 +38,17 @@ def test_progress_survives_restarts_stays_private_and_can_be_deleted(tmp_path):
         before = text_of(assistant.say(ana, "show my progress"))
         assert before.startswith(f"Your progress: {progress_summary(len(done))}."), before
 
-    # Both servers stopped and started again on the same databases.
-    with running_assistant(work_dir=tmp_path) as assistant:
+    # Both servers stopped and started again on the same databases, a day later.
+    with running_assistant(work_dir=tmp_path, env={"COACH_TODAY": "2026-12-01"}) as assistant:
         assert text_of(assistant.say(ana, "show my progress")) == before
+
+        check_in = text_of(assistant.say(cai, "/session_start"))
+        assert "You planned to join ACRP by Tuesday 1 December 2026. How did it go?" in check_in
+        assert "You planned" not in text_of(assistant.say(cai, "/session_start"))  # once
+        goal_done = text_of(assistant.say(cai, "/goal_done"))
+        assert "Well done: join ACRP is done!" in goal_done, goal_done
+        assert step_title("professional_organisation") in goal_done, goal_done
+        assert stored_milestones(tmp_path, cai) == {"professional_organisation"}
 
         next_steps = text_of(assistant.say(ana, "what should I do next?"))
         assert next_steps.startswith("Your next steps:"), next_steps

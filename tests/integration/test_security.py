@@ -207,7 +207,7 @@ def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
     ana_says("/affirm")  # a yes to no question changes nothing
     # Typed intents that skip the confirmation: a reset and a deletion, confirmed by Ana.
     ana_says(f'/reset_progress{{"sender_id":"{ben}"}}')
-    assert "progress is cleared (1 milestones removed)" in ana_says("/affirm")
+    assert "progress and goals are cleared (1 milestones removed)" in ana_says("/affirm")
     ana_says('/tell_about_myself{"milestone":"leadership"}')
     ana_says(f'/delete_my_data{{"sender":"{ben}"}}')
     assert "are deleted" in ana_says("/affirm")

@@ -382,3 +382,23 @@ def test_an_over_long_message_gets_the_friendly_reply_without_the_nlu(slack_app,
     [reply] = say(slack_app, user, channel, "a" * (MAX_MESSAGE_CHARS + 1))
     assert reply["text"] == TOO_LONG
     assert user_texts(assistant.tracker(learner_id("slack", user))) == []
+
+
+def test_a_goal_due_today_is_messaged_once_and_never_after_no_reminders(slack_app):
+    user, channel = new_ids()
+    goal = as_one_text(say(slack_app, user, channel, "I want to join ACRP by today"))
+    assert goal.startswith("Goal set: join ACRP, by "), goal
+    # The reminder comes first, as a direct message to the user (not a reply in the channel).
+    slack_app.api.wait_for(lambda: slack_app.api.posts_to(user), timeout=30)
+    time.sleep(3)  # three more rounds of the scheduler: nothing more
+    [reminder] = slack_app.api.posts_to(user)
+    assert reminder["text"].startswith("You planned to join ACRP by "), reminder
+    assert "How did it go?" in reminder["text"] and "Still working on it" in str(reminder)
+
+    quiet, quiet_channel = new_ids()
+    off = as_one_text(say(slack_app, quiet, quiet_channel, "no more reminders please"))
+    assert off.startswith("Okay, no more reminders"), off
+    goal = as_one_text(say(slack_app, quiet, quiet_channel, "I want to pass the CCRP by today"))
+    assert goal.startswith("Goal set: pass the CCRP"), goal
+    time.sleep(3)
+    assert slack_app.api.posts_to(quiet) == []

@@ -7,7 +7,7 @@ import pytest
 
 from common.learner_ids import learner_id
 from tests.integration.conftest import SCREENSHOTS
-from tests.support import CERTIFICATIONS_ANSWER, progress_summary, step_title
+from tests.support import CERTIFICATIONS_ANSWER, PATH_STEPS, progress_summary, step_title
 
 pytestmark = pytest.mark.integration
 
@@ -60,6 +60,8 @@ def test_ask_click_reload_and_be_remembered(page, assistant):
     )
 
     ask(page, "I passed the CCRP")
+    goal = ask(page, "I want to join ACRP by the end of next year")
+    assert goal.inner_text().startswith("Goal set: join ACRP, by "), goal.inner_text()
     before_reload = page.locator("#coach-widget .message").count()
 
     page.reload()
@@ -70,6 +72,12 @@ def test_ask_click_reload_and_be_remembered(page, assistant):
     assert progress_summary(1) in progress.inner_text()
     done = progress.locator("li.done")
     assert done.count() == 1 and done.first.inner_text() == step_title("certification")
+    bar = progress.locator("progress.path-progress")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("1", str(len(PATH_STEPS)))
+    # The goal, beside the checklist, as a dated list.
+    goals = bot_messages(page).last
+    assert goals.locator("p").first.inner_text() == "Your goals:"
+    assert goals.locator("ol li").first.inner_text().startswith("join ACRP, by ")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "widget-after-reload.png")

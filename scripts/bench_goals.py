@@ -1,0 +1,111 @@
+"""What goals cost: the scheduler's query for due goals, and the check-in a session start claims,
+over 100,000 goals of 20,000 learners, with the (status, due_on) index and without it (the
+baseline, measured in the same run on a copy of the same database).
+
+    python -m scripts.bench_goals               # about a minute; prints the figures
+    python -m scripts.bench_goals --publish     # and writes them to docs/measurements.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+from actions.goal_store import GoalStore
+from actions.learner_store import migrate
+from common.db import engine_for
+from common.goals import OPEN
+from common.learner_schema import Goal, Learner
+from scripts.measurements_page import publish
+
+LEARNERS, GOALS_EACH = 20_000, 5
+TODAY = date(2026, 11, 30)
+
+
+def seed(url: str) -> None:
+    """20,000 learners with 5 goals each: due over the year around today, some without a date,
+    a quarter of them done or dropped."""
+    migrate(url)
+    rng = random.Random(20)
+    now = datetime(2026, 11, 1)
+    learners = [{"sender_id": f"slack:U{n:06d}", "created_at": now, "updated_at": now} for n in
+                range(LEARNERS)]  # fmt: skip
+    goals = []
+    for learner in learners:
+        for _ in range(GOALS_EACH):
+            due = TODAY + timedelta(days=rng.randint(-180, 180)) if rng.random() < 0.9 else None
+            status = OPEN if rng.random() < 0.75 else rng.choice(["done", "dropped"])
+            goals.append(
+                {
+                    "sender_id": learner["sender_id"],
+                    "title": "pass the CCRP",
+                    "due_on": due,
+                    "status": status,
+                    "checked_in_for": due if due and rng.random() < 0.5 and due <= TODAY else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    with engine_for(url).begin() as connection:
+        connection.execute(insert(Learner), learners)
+        connection.execute(insert(Goal), goals)
+
+
+def timed(call, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result
+
+
+def measure(url: str) -> dict[str, float]:
+    store = GoalStore(url)
+    due_ms, due = timed(lambda: store.learners_with_goals_due(TODAY, limit=100_000), 5)
+    batch_ms, _ = timed(lambda: store.learners_with_goals_due(TODAY), 5)  # one scheduler batch
+    learners = [f"slack:U{n:06d}" for n in random.Random(1).sample(range(LEARNERS), 200)]
+    claims = iter(learners)
+    claim_ms, _ = timed(lambda: store.claim_check_in(next(claims), TODAY), len(learners))
+    return {"due": due_ms, "due_count": len(due), "batch": batch_ms, "claim": claim_ms}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--publish", action="store_true", help="write docs/measurements.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        indexed = Path(work) / "indexed.db"
+        seed(f"sqlite:///{indexed}")
+        plain = Path(work) / "plain.db"
+        shutil.copy(indexed, plain)
+        with engine_for(f"sqlite:///{plain}").begin() as connection:
+            connection.execute(text("DROP INDEX ix_learner_goals_status_due_on"))
+            connection.execute(text("DROP INDEX ix_learner_goals_sender_id"))
+        with_index = measure(f"sqlite:///{indexed}")
+        without = measure(f"sqlite:///{plain}")
+    figures = (
+        f"{LEARNERS * GOALS_EACH:,} goals of {LEARNERS:,} learners (SQLite, median of runs):\n\n"
+        "| query | with the indexes | without (baseline) |\n|---|---|---|\n"
+        f"| every goal due by today and not yet checked in on ({with_index['due_count']:,}) "
+        f"| {with_index['due']:.0f} ms | {without['due']:.0f} ms |\n"
+        f"| the first 1,000 of them (one batch of the scheduler) "
+        f"| {with_index['batch']:.0f} ms | {without['batch']:.0f} ms |\n"
+        f"| one learner's check-in claimed at a session start "
+        f"| {with_index['claim']:.2f} ms | {without['claim']:.2f} ms |\n"
+    )
+    print(figures)
+    if args.publish:
+        publish("goals", "python -m scripts.bench_goals --publish", figures)
+
+
+if __name__ == "__main__":
+    main()

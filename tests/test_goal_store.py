@@ -1,0 +1,147 @@
+"""Goals in the learner database: set, complete, postpone, drop, one check-in per due date, and
+erased with the learner's data. On SQLite, and on PostgreSQL when TEST_POSTGRES_URL is set."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from actions.goal_store import GoalStore
+from actions.learner_store import NotSaved, ProgressStore, migrate
+from common.db import session_scope, writes_due_by
+from common.goals import DONE, DROPPED, OPEN
+from common.learner_schema import GoalChange
+from tests.support import write_locked
+from tests.test_learner_store import learner_url  # noqa: F401 (the fixture: each database kind)
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.fixture
+def stores(learner_url):  # noqa: F811
+    migrate(learner_url)
+    return GoalStore(learner_url), ProgressStore(learner_url)
+
+
+@pytest.fixture
+def goals(stores):
+    return stores[0]
+
+
+def history(url: str, goal_id: int) -> list[tuple[str, date | None]]:
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(GoalChange.change, GoalChange.due_on)
+            .where(GoalChange.goal_id == goal_id)
+            .order_by(GoalChange.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_goal_is_stored_with_its_date_and_never_marks_its_step(stores):
+    goals, progress = stores
+    goal = goals.add("ana", "pass the CCRP", date(2027, 6, 1), milestone="certification")
+    assert (goal.title, goal.due_on, goal.status) == ("pass the CCRP", date(2027, 6, 1), OPEN)
+    assert [g.id for g in goals.open_goals("ana")] == [goal.id]
+    assert progress.completed("ana") == set()
+
+
+def test_open_goals_come_by_due_date_with_undated_ones_last(goals):
+    later = goals.add("ana", "join ACRP", date(2027, 3, 1))
+    undated = goals.add("ana", "update my CV", None)
+    sooner = goals.add("ana", "pass the CCRP", date(2026, 12, 20))
+    goals.add("ben", "someone else's goal", date(2026, 12, 1))
+    assert [g.id for g in goals.open_goals("ana")] == [sooner.id, later.id, undated.id]
+
+
+def test_completing_a_goal_on_a_step_marks_the_step_once(stores):
+    goals, progress = stores
+    goal = goals.add("ana", "pass the CCRP", date(2027, 6, 1), milestone="certification")
+    done, step_added = goals.complete("ana", goal.id)
+    assert (done.status, step_added) == (DONE, True)
+    assert progress.completed("ana") == {"certification"}
+    assert goals.open_goals("ana") == []
+    assert goals.complete("ana", goal.id) is None  # no longer open
+
+    again = goals.add("ana", "pass the CCRP again", None, milestone="certification")
+    assert goals.complete("ana", again.id)[1] is False  # the step was already done
+
+
+def test_postponing_and_dropping_keep_the_history(goals, learner_url):  # noqa: F811
+    goal = goals.add("ana", "join ACRP", date(2026, 12, 31))
+    assert goals.postpone("ana", goal.id, date(2027, 2, 28)).due_on == date(2027, 2, 28)
+    assert goals.drop("ana", goal.id).status == DROPPED
+    assert history(learner_url, goal.id) == [
+        ("set", date(2026, 12, 31)),
+        ("postponed", date(2027, 2, 28)),
+        ("dropped", date(2027, 2, 28)),
+    ]
+    assert [g.status for g in goals.all_goals("ana")] == [DROPPED]
+
+
+def test_a_learner_cannot_change_another_learners_goal(goals):
+    goal = goals.add("ana", "join ACRP", date(2026, 12, 31))
+    assert goals.complete("ben", goal.id) is None
+    assert goals.drop("ben", goal.id) is None
+    assert goals.postpone("ben", goal.id, date(2027, 1, 1)) is None
+    assert goals.open_goals("ana")[0].status == OPEN
+
+
+def test_a_check_in_comes_once_per_goal_and_due_date(goals):
+    goal = goals.add("ana", "join ACRP", date(2026, 12, 1))
+    assert goals.claim_check_in("ana", TODAY) is None  # not due yet
+    assert goals.claim_check_in("ana", date(2026, 12, 1)).id == goal.id
+    assert goals.claim_check_in("ana", date(2026, 12, 2)) is None  # asked already
+    goals.postpone("ana", goal.id, date(2026, 12, 15))
+    assert goals.claim_check_in("ana", date(2026, 12, 15)).id == goal.id  # the new date's
+    assert goals.claim_check_in("ana", date(2026, 12, 16)) is None
+
+
+def test_two_sessions_starting_at_once_get_one_check_in(goals):
+    goals.add("ana", "join ACRP", date(2026, 12, 1))
+    claimed = []
+    start = threading.Barrier(4)
+
+    def claim():
+        start.wait()
+        claimed.append(goals.claim_check_in("ana", date(2026, 12, 1)))
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([c for c in claimed if c is not None]) == 1
+
+
+def test_due_goals_across_learners_skip_those_already_checked_in(goals):
+    due = goals.add("ana", "join ACRP", date(2026, 11, 29))
+    asked = goals.add("ben", "pass the CCRP", date(2026, 11, 30))
+    goals.add("cai", "not yet due", date(2026, 12, 5))
+    goals.add("dee", "no date", None)
+    goals.claim_check_in("ben", TODAY)
+    assert goals.learners_with_goals_due(TODAY) == [("ana", due.id)]
+    assert asked.id != due.id
+
+
+def test_start_over_and_delete_my_data_erase_goals_and_their_history(stores, learner_url):  # noqa: F811
+    goals, progress = stores
+    first = goals.add("ana", "join ACRP", date(2026, 12, 31))
+    progress.update_profile("ana", current_role="nurse")
+    progress.reset_progress("ana")
+    assert goals.all_goals("ana") == [] and history(learner_url, first.id) == []
+    assert progress.record("ana").profile.current_role == "nurse"
+
+    second = goals.add("ana", "pass the CCRP", None)
+    progress.delete_learner("ana")
+    assert goals.all_goals("ana") == [] and history(learner_url, second.id) == []
+    assert progress.record("ana") is None
+
+
+def test_a_goal_written_while_the_database_stays_locked_is_not_saved(goals, learner_url):  # noqa: F811
+    with write_locked(learner_url):
+        with writes_due_by(time.monotonic() + 0.3), pytest.raises(NotSaved):
+            goals.add("ana", "join ACRP", None)
+    assert goals.all_goals("ana") == []
