@@ -65,20 +65,6 @@ class GoalStore:
             ).scalars()
             return [_record(goal) for goal in goals]
 
-    def learners_with_goals_due(self, today: date, limit: int = 1000) -> list[tuple[str, int]]:
-        """(learner, goal id) of open goals due by `today` whose check-in for that date is still
-        to come: what a scheduler sends reminders for. Reads the (status, due_on) index."""
-        with session_scope(self.url) as session:
-            return [
-                tuple(row)
-                for row in session.execute(
-                    select(Goal.sender_id, Goal.id)
-                    .where(Goal.status == OPEN, Goal.due_on <= today, not_checked_in())
-                    .order_by(Goal.due_on, Goal.id)
-                    .limit(limit)
-                )
-            ]
-
     # --- writing ----------------------------------------------------------------------------
     def add(
         self, sender_id: str, title: str, due_on: date | None, milestone: str | None = None

@@ -49,9 +49,7 @@ class Goal(LearnerModel):
 
     __tablename__ = "learner_goals"
     id = Column(Integer, primary_key=True, autoincrement=True)
-    sender_id = Column(
-        ForeignKey("learners.sender_id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    sender_id = Column(ForeignKey("learners.sender_id", ondelete="CASCADE"), nullable=False)
     title = Column(String(200), nullable=False)  # in the learner's words: "pass the CCRP"
     milestone = Column(String(40))  # the path step it leads to, when it names one
     due_on = Column(Date)  # None: no date set
@@ -60,8 +58,12 @@ class Goal(LearnerModel):
     checked_in_for = Column(Date)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
-    # The due check-ins' query (common to every learner) reads this index only.
-    __table_args__ = (Index("ix_learner_goals_status_due_on", "status", "due_on"),)
+    __table_args__ = (
+        # A learner's goals, and their due check-in at a session start.
+        Index("ix_learner_goals_sender_id", "sender_id", "status", "due_on"),
+        # The scheduler's query for due goals, over every learner.
+        Index("ix_learner_goals_status_due_on", "status", "due_on"),
+    )
 
 
 class GoalChange(LearnerModel):

@@ -17,12 +17,12 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
 
 from actions.goal_store import GoalStore
 from actions.learner_store import migrate
 from common.db import engine_for
-from common.goals import OPEN
+from common.goals import OPEN, claim_due_reminders, not_checked_in
 from common.learner_schema import Goal, Learner
 from scripts.measurements_page import publish
 
@@ -70,12 +70,19 @@ def timed(call, repeat: int) -> tuple[float, object]:
 
 def measure(url: str) -> dict[str, float]:
     store = GoalStore(url)
-    due_ms, due = timed(lambda: store.learners_with_goals_due(TODAY, limit=100_000), 5)
-    batch_ms, _ = timed(lambda: store.learners_with_goals_due(TODAY), 5)  # one scheduler batch
+    every_due = (
+        select(func.count())
+        .select_from(Goal)
+        .where(Goal.status == OPEN, Goal.due_on <= TODAY, not_checked_in())
+    )
+    with engine_for(url).connect() as connection:
+        due_ms, due = timed(lambda: connection.execute(every_due).scalar_one(), 5)
+    # One round of the Slack scheduler: claims (and so moves past) the next 100 due goals.
+    batch_ms, _ = timed(lambda: claim_due_reminders(url, TODAY, "slack"), 5)
     learners = [f"slack:U{n:06d}" for n in random.Random(1).sample(range(LEARNERS), 200)]
     claims = iter(learners)
     claim_ms, _ = timed(lambda: store.claim_check_in(next(claims), TODAY), len(learners))
-    return {"due": due_ms, "due_count": len(due), "batch": batch_ms, "claim": claim_ms}
+    return {"due": due_ms, "due_count": due, "batch": batch_ms, "claim": claim_ms}
 
 
 def main() -> None:
@@ -85,6 +92,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         indexed = Path(work) / "indexed.db"
         seed(f"sqlite:///{indexed}")
+        with engine_for(f"sqlite:///{indexed}").begin() as connection:
+            # Everything into the file itself: the copy then holds it all, and neither database
+            # starts with a large write-ahead log to fold in on its first writes.
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         plain = Path(work) / "plain.db"
         shutil.copy(indexed, plain)
         with engine_for(f"sqlite:///{plain}").begin() as connection:
@@ -95,9 +106,9 @@ def main() -> None:
     figures = (
         f"{LEARNERS * GOALS_EACH:,} goals of {LEARNERS:,} learners (SQLite, median of runs):\n\n"
         "| query | with the indexes | without (baseline) |\n|---|---|---|\n"
-        f"| every goal due by today and not yet checked in on ({with_index['due_count']:,}) "
-        f"| {with_index['due']:.0f} ms | {without['due']:.0f} ms |\n"
-        f"| the first 1,000 of them (one batch of the scheduler) "
+        f"| counting every goal due by today and not yet checked in on "
+        f"({with_index['due_count']:,}) | {with_index['due']:.0f} ms | {without['due']:.0f} ms |\n"
+        f"| one round of the Slack reminders: claim the next 100 of them "
         f"| {with_index['batch']:.0f} ms | {without['batch']:.0f} ms |\n"
         f"| one learner's check-in claimed at a session start "
         f"| {with_index['claim']:.2f} ms | {without['claim']:.2f} ms |\n"

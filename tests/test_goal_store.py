@@ -11,7 +11,7 @@ from sqlalchemy import select
 from actions.goal_store import GoalStore
 from actions.learner_store import NotSaved, ProgressStore, migrate
 from common.db import session_scope, writes_due_by
-from common.goals import DONE, DROPPED, OPEN
+from common.goals import DONE, DROPPED, OPEN, claim_due_reminders
 from common.learner_schema import GoalChange
 from tests.support import write_locked
 from tests.test_learner_store import learner_url  # noqa: F401 (the fixture: each database kind)
@@ -116,14 +116,16 @@ def test_two_sessions_starting_at_once_get_one_check_in(goals):
     assert len([c for c in claimed if c is not None]) == 1
 
 
-def test_due_goals_across_learners_skip_those_already_checked_in(goals):
-    due = goals.add("ana", "join ACRP", date(2026, 11, 29))
-    asked = goals.add("ben", "pass the CCRP", date(2026, 11, 30))
-    goals.add("cai", "not yet due", date(2026, 12, 5))
-    goals.add("dee", "no date", None)
-    goals.claim_check_in("ben", TODAY)
-    assert goals.learners_with_goals_due(TODAY) == [("ana", due.id)]
-    assert asked.id != due.id
+def test_due_goals_across_learners_skip_those_already_checked_in(goals, learner_url):  # noqa: F811
+    due = goals.add("slack:UANA", "join ACRP", date(2026, 11, 29))
+    goals.add("slack:UBEN", "pass the CCRP", date(2026, 11, 30))
+    goals.add("slack:UCAI", "not yet due", date(2026, 12, 5))
+    goals.add("slack:UDEE", "no date", None)
+    goals.add("web:0123", "another channel's learner", date(2026, 11, 1))
+    goals.claim_check_in("slack:UBEN", TODAY)
+    claimed = claim_due_reminders(learner_url, TODAY, "slack")
+    assert [(goal.sender_id, goal.id) for goal in claimed] == [("slack:UANA", due.id)]
+    assert claim_due_reminders(learner_url, TODAY, "slack") == []
 
 
 def test_start_over_and_delete_my_data_erase_goals_and_their_history(stores, learner_url):  # noqa: F811

@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
     )
-    op.create_index("ix_learner_goals_sender_id", "learner_goals", ["sender_id"])
+    op.create_index(
+        "ix_learner_goals_sender_id", "learner_goals", ["sender_id", "status", "due_on"]
+    )
     op.create_index("ix_learner_goals_status_due_on", "learner_goals", ["status", "due_on"])
     op.create_table(
         "learner_goal_changes",
