@@ -20,7 +20,7 @@ export PYTHONPATH := $(CURDIR)
 WIDGET_CLIENT := widget/node_modules/socket.io-client/dist/socket.io.min.js
 
 .PHONY: help setup widget kb migrate train chat shell run web actions validate test evaluate bench lint lock clean \
-	cluster-up cluster-down move-to-postgres bench-cluster
+	cluster-up cluster-down move-to-postgres bench-cluster report bench-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -79,6 +79,12 @@ evaluate: setup train ## measure understanding: CV, pipeline comparison, held-ou
 
 bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's template bot (about 10 min)
 	$(BIN)/python -m scripts.bench
+
+report: $(INSTALLED) ## the operators' report as results/report.html (SINCE=, UNTIL= YYYY-MM-DD; default last 30 days)
+	@$(BIN)/python -m scripts.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(OUT),--out $(OUT))
+
+bench-report: $(INSTALLED) ## the operators' report over 100,000 messages from 5,000 learners (about 2 min)
+	$(BIN)/python -m scripts.bench_report
 
 bench-cluster: setup ## speed at 10 and 50 learners: one process vs the local cluster (about 8 min)
 	$(BIN)/python -m scripts.bench --cluster

@@ -28,6 +28,8 @@ class Settings:
     locks_db_path: Path  # the SQLite lock file when lock_store_url is "" and workers > 1
     sanic_workers: int  # Rasa server processes on one port (Rasa reads SANIC_WORKERS itself)
     cache_dir: Path  # derived data a start can reuse (the example questions' vectors)
+    # The operators' report page is off unless set; it is also the key of learners' hashes.
+    report_token: str
     today: str  # "" = the machine's date; YYYY-MM-DD moves the goals' clock (tests, demos)
     goal_reminder_seconds: float  # how often Slack's goal reminders are looked for
 
@@ -54,6 +56,7 @@ def load_settings() -> Settings:
         locks_db_path=var_dir / "locks.db",
         sanic_workers=_int(os.environ.get("SANIC_WORKERS", ""), default=1),
         cache_dir=Path(os.environ.get("COACH_CACHE_DIR", PROJECT_ROOT / "models" / "cache")),
+        report_token=os.environ.get("REPORT_TOKEN", ""),
         today=os.environ.get("COACH_TODAY", ""),
         goal_reminder_seconds=float(os.environ.get("GOAL_REMINDER_SECONDS", "") or 300),
     )

@@ -23,6 +23,8 @@ COPY addons/ addons/
 COPY common/ common/
 # The featurizer ranks the knowledge base's entries by their example questions (KNOWLEDGE_DIR).
 COPY knowledge/questions.yml knowledge/questions.yml
+# The operators' report names the career path's milestones (addons/operator_report.py).
+COPY knowledge/path.yml knowledge/path.yml
 # config.yml's SpacyNLP loads the pipeline from this relative path when the model loads.
 COPY build/spacy_kb/ build/spacy_kb/
 COPY models/coach.tar.gz models/coach.tar.gz

@@ -1,4 +1,6 @@
+import os
 import secrets
+import shutil
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -7,10 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_servers import DEFAULT_MODEL, free_port, running_assistant
+from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, free_port, running_assistant
 from tests.integration.slack_stand_in import SlackWebApi
 
 SLACK_BOT_TOKEN = "xoxb-stand-in-token"
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
+# What works on these machines: no sandbox as root, and no calls home.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -55,9 +70,15 @@ def servers_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port):
+def report_token() -> str:
+    return secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session")
+def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port, report_token):
     """The real action server and Rasa server, started once for these tests: REST, the website
-    widget (allowing the site owner's origin), and Slack (replies go to the local stand-in)."""
+    widget (allowing the site owner's origin), Slack (replies go to the local stand-in) and the
+    operators' report (REPORT_TOKEN)."""
     if not DEFAULT_MODEL.exists():
         pytest.skip("needs a trained model: make train")
     slack_env = {
@@ -67,6 +88,7 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port):
         # Sanic waits this long on stop for open connections; a socket.io client leaves one
         # (15 s by default, on every run of the widget tests).
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
+        "REPORT_TOKEN": report_token,
         "GOAL_REMINDER_SECONDS": "1",  # due goals' direct messages, looked for every second
     }
     with running_assistant(
@@ -75,6 +97,23 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port):
         cors=f"http://127.0.0.1:{site_port}",
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Chromium (Debian's package), driven by Playwright."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        # .ci/run installs it: in CI a missing browser is a failure, not a skip.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "needs Chromium: apt-get install chromium"
+        )
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

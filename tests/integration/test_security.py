@@ -1,8 +1,9 @@
 """Security: Rasa's HTTP API, the REST channel, learners' privacy from one another, and secrets.
 
-- Rasa's HTTP API (trackers, parsing, training, ...) and the REST channel are off the way
-  `make run` starts the server; when the API is on, it refuses requests without its token (REST's
-  token: tests/integration/test_rest_channel.py).
+- Rasa's HTTP API (trackers, parsing, training, ...), the REST channel and the operators' report
+  are off the way `make run` starts the server; when the API is on, it refuses requests without
+  its token (REST's token: tests/integration/test_rest_channel.py; the report's:
+  tests/integration/test_report_browser.py).
 - A REST caller addresses only REST learners (`rest:<sender>`): whatever sender it sends, it
   cannot reach a Slack or terminal learner.
 - A learner cannot read or change another's progress by naming them: not in entities, not in
@@ -61,11 +62,15 @@ def api_call(base: str, method: str, path: str, body, victim: str, **kwargs) -> 
 
 @pytest.mark.integration
 @needs_model
-def test_the_http_api_and_rest_are_off_the_way_make_run_starts_the_server(tmp_path):
+def test_the_http_api_rest_and_the_report_are_off_the_way_make_run_starts_the_server(tmp_path):
     for launcher in ("scripts/start.sh", "Makefile"):
         assert "--enable-api" not in (PROJECT_ROOT / launcher).read_text(), launcher
 
-    rest_unset = {"REST_API_TOKEN": "", "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2"}
+    rest_unset = {
+        "REST_API_TOKEN": "",
+        "REPORT_TOKEN": "",
+        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
+    }
     with running_assistant(work_dir=tmp_path, enable_api=False, env=rest_unset) as assistant:
         widget = WidgetClient(assistant.url)  # the channel that needs no secret
         try:
@@ -82,6 +87,10 @@ def test_the_http_api_and_rest_are_off_the_way_make_run_starts_the_server(tmp_pa
             )
             assert refused.status_code == 403
             assert "set REST_API_TOKEN" in refused.json()["error"]
+            # The operators' report is off, whatever token is sent.
+            for query in ("", "?token=", "?token=anything"):
+                off = requests.get(f"{assistant.url}/webhooks/report/{query}", timeout=30)
+                assert off.status_code == 404 and "set REPORT_TOKEN" in off.text
             # The widget still answers, and remembers.
             widget.emit("user_uttered", {"message": "show my progress", "session_id": session})
             kind, progress = widget.next_event()

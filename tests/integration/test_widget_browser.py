@@ -1,48 +1,17 @@
 """The website widget in a real headless Chromium (Debian's package, driven by Playwright),
 embedded with its one script tag in a page on another origin, talking to the real servers."""
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from common.learner_ids import learner_id
-from scripts.local_servers import PROJECT_ROOT
+from tests.integration.conftest import SCREENSHOTS
 from tests.support import CERTIFICATIONS_ANSWER, PATH_STEPS, progress_summary, step_title
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
-# What works on these machines: no sandbox as root, and no calls home.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPLY_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        # .ci/run installs it: in CI a missing browser is a failure, not a skip.
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            "needs Chromium: apt-get install chromium"
-        )
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
