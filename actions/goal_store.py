@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from actions.learner_store import (
     _insert_ignoring_duplicates,
@@ -17,7 +17,7 @@ from actions.learner_store import (
     writing,
 )
 from common.db import session_scope
-from common.goals import DONE, DROPPED, OPEN, not_checked_in
+from common.goals import DONE, DROPPED, OPEN, claim_check_in, not_checked_in
 from common.learner_schema import Goal, GoalChange, MilestoneDone
 
 
@@ -139,13 +139,7 @@ class GoalStore:
             ).scalar()
             if goal is None:
                 return None
-            claimed = session.execute(
-                update(Goal)
-                .where(Goal.id == goal.id, not_checked_in())
-                .values(checked_in_for=Goal.due_on)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            return _record(goal) if claimed else None
+            return _record(goal) if claim_check_in(session, goal.id) else None
 
     @staticmethod
     def _open_goal(session, sender_id: str, goal_id: int) -> Goal | None:

@@ -72,17 +72,20 @@ def claim_due_reminders(url: str, on: date, channel: str, limit: int = 100) -> l
             .order_by(Goal.due_on, Goal.id)
             .limit(limit)
         ).all()
-        claimed = []
-        for goal in due:
-            won = session.execute(
-                update(Goal)
-                .where(Goal.id == goal.id, not_checked_in())
-                .values(checked_in_for=Goal.due_on)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if won:
-                claimed.append(DueGoal(*goal))
-        return claimed
+        return [DueGoal(*goal) for goal in due if claim_check_in(session, goal.id)]
+
+
+def claim_check_in(session, goal_id: int) -> bool:
+    """Marks the goal's check-in for its due date as asked; False if someone else just did (the
+    condition is re-checked under the row's write lock, so only one claim wins)."""
+    return bool(
+        session.execute(
+            update(Goal)
+            .where(Goal.id == goal_id, not_checked_in())
+            .values(checked_in_for=Goal.due_on)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def release_reminder(url: str, goal: DueGoal) -> None:
