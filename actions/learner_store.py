@@ -239,6 +239,8 @@ def _delete_goals(session: Session, sender_id: str) -> None:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the learner database at `url` to `revision` (Alembic), creating it if needed."""
+    # Alembic logs its plugins' set-up at INFO when imported: quiet it first.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
     config = alembic_config(url)
