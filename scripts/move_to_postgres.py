@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import MetaData, func, inspect, select
 from sqlalchemy.engine import Connection
 
 from actions.learner_store import migrate
@@ -48,12 +48,13 @@ class Count:
 
 
 def copy_learners(source_url: str, target_url: str) -> list[Count]:
-    """The learner tables, row by row on their primary keys; a row already there is kept (it can
-    only be newer: the learner talked to the new setup)."""
+    """The learner tables. Profiles and milestones row by row on their primary keys; a row
+    already there is kept (it can only be newer: the learner talked to the new setup). Goals by
+    what they are (copy_goals): their ids are each database's own."""
     for url in (source_url, target_url):
         migrate(url)  # same schema on both sides; creates the target's tables
     counts = []
-    for model in (Learner, MilestoneDone, Goal, GoalChange):  # parents first: the foreign keys
+    for model in (Learner, MilestoneDone):  # parents first: the foreign key
         table = model.__table__
         key = list(table.primary_key.columns)
         count = Count(table.name)
@@ -74,22 +75,59 @@ def copy_learners(source_url: str, target_url: str) -> list[Count]:
             after = _keys(target, table, key)
         count.found = sum(_key(row, key) in after for row in rows)
         counts.append(count)
-        _advance_id_sequence(target_url, table)
-    return counts
+    return counts + copy_goals(source_url, target_url)
 
 
-def _advance_id_sequence(url: str, table) -> None:
-    """Rows copied with their ids leave PostgreSQL's id sequence behind: the next goal would get
-    an id already taken."""
-    if "id" not in table.columns or not url.startswith("postgresql"):
-        return
-    with engine_for(url).begin() as connection:
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
-            )
+def copy_goals(source_url: str, target_url: str) -> list[Count]:
+    """Goals and their history. A goal's id is its database's own (PostgreSQL may already hold
+    other learners' goals under the same numbers), so a goal is matched by its learner, words and
+    creation time; one the target lacks gets a new id there, and its history follows it."""
+    goals, changes = Goal.__table__, GoalChange.__table__
+    goal_count, change_count = Count(goals.name), Count(changes.name)
+    with engine_for(source_url).connect() as source:
+        rows = [dict(row) for row in source.execute(select(goals)).mappings()]
+        history: dict[int, list[dict]] = {}
+        for change in source.execute(select(changes).order_by(changes.c.id)).mappings():
+            history.setdefault(change["goal_id"], []).append(dict(change))
+    goal_count.source = len(rows)
+    change_count.source = sum(len(changed) for changed in history.values())
+    with engine_for(target_url).begin() as target:
+        without_time_limits(target)
+        for row in rows:
+            changed = history.get(row["id"], [])
+            if _goal_in(target, row) is not None:
+                goal_count.already_there += 1
+                change_count.already_there += len(changed)
+                continue
+            new_id = target.execute(
+                goals.insert().values({k: v for k, v in row.items() if k != "id"})
+            ).inserted_primary_key[0]
+            for change in changed:
+                values = {k: v for k, v in change.items() if k != "id"}
+                target.execute(changes.insert().values({**values, "goal_id": new_id}))
+            goal_count.copied += 1
+            change_count.copied += len(changed)
+    with engine_for(target_url).connect() as target:
+        for row in rows:
+            there = _goal_in(target, row)
+            if there is not None:
+                goal_count.found += 1
+                stored = target.execute(
+                    select(func.count()).select_from(changes).where(changes.c.goal_id == there)
+                ).scalar_one()
+                change_count.found += min(stored, len(history.get(row["id"], [])))
+    return [goal_count, change_count]
+
+
+def _goal_in(connection: Connection, row: dict) -> int | None:
+    goals = Goal.__table__
+    return connection.execute(
+        select(goals.c.id).where(
+            goals.c.sender_id == row["sender_id"],
+            goals.c.title == row["title"],
+            goals.c.created_at == row["created_at"],
         )
+    ).scalar()
 
 
 def _keys(connection: Connection, table, key) -> set[tuple]:

@@ -283,6 +283,10 @@ def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster
     senders = [new_sender() for _ in range(3)]  # REST learners
     learners = [learner_id("rest", sender) for sender in senders]
     seed_sqlite_installation(tmp_path, learners)
+    # A goal set on the cluster already: it holds goal ids the SQLite goals have too.
+    cluster_goals = GoalStore(local_cluster.settings["LEARNER_DB_URL"])
+    for _ in range(3):
+        cluster_goals.add(learner_id("rest", new_sender()), "a goal set on the cluster", None)
 
     first = move(tmp_path, local_cluster.settings)
     assert first.returncode == 0, first.stdout + first.stderr
