@@ -15,7 +15,10 @@ import asyncio
 import logging
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from addons.slack_outbox import SlackOutbox
+from common.db import DeadlinePassed
 from common.goals import DueGoal, claim_due_reminders, release_reminder, said_back, spoken, today
 from common.learner_ids import SLACK
 
@@ -47,7 +50,9 @@ class GoalReminders:
         while True:
             try:
                 await self.send_due(check_in, send_with_buttons)
-            except Exception:  # e.g. the database unreachable: try again next round
+            except (OperationalError, DeadlinePassed) as busy:  # locked or unreachable for now
+                logger.warning("Goals' reminders wait for the next round: %s", busy)
+            except Exception:
                 logger.exception("Could not send the goals' reminders.")
             await asyncio.sleep(self.interval_seconds)
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy import or_, select, update
 
-from common.db import write_scope
+from common.db import session_scope, write_scope
 from common.learner_schema import Goal, Learner
 from common.settings import load_settings
 
@@ -56,22 +56,27 @@ class DueGoal:
 
 def claim_due_reminders(url: str, on: date, channel: str, limit: int = 100) -> list[DueGoal]:
     """Open goals due by `on` of the channel's learners who take reminders, whose check-in is
-    still to come, each claimed in the same transaction: however many replicas ask at once, a
-    goal is handed to one of them, once per due date. Reads the (status, due_on) index."""
+    still to come, each claimed: however many replicas ask at once, a goal is handed to one of
+    them, once per due date. Looks first without writing (the (status, due_on) index), so a round
+    with nothing due takes no write lock."""
+    due_goals = (
+        select(Goal.id, Goal.sender_id, Goal.title, Goal.due_on)
+        .join(Learner, Learner.sender_id == Goal.sender_id)
+        .where(
+            Goal.status == OPEN,
+            Goal.due_on <= on,
+            not_checked_in(),
+            Learner.goal_reminders.is_(True),
+            Goal.sender_id.startswith(f"{channel}:"),
+        )
+        .order_by(Goal.due_on, Goal.id)
+        .limit(limit)
+    )
+    with session_scope(url) as session:
+        if not session.execute(due_goals).first():
+            return []
     with write_scope(url) as session:
-        due = session.execute(
-            select(Goal.id, Goal.sender_id, Goal.title, Goal.due_on)
-            .join(Learner, Learner.sender_id == Goal.sender_id)
-            .where(
-                Goal.status == OPEN,
-                Goal.due_on <= on,
-                not_checked_in(),
-                Learner.goal_reminders.is_(True),
-                Goal.sender_id.startswith(f"{channel}:"),
-            )
-            .order_by(Goal.due_on, Goal.id)
-            .limit(limit)
-        ).all()
+        due = session.execute(due_goals).all()
         return [DueGoal(*goal) for goal in due if claim_check_in(session, goal.id)]
 
 
