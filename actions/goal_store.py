@@ -106,40 +106,46 @@ class GoalStore:
             return _record(goal), step_added
 
     def postpone(self, sender_id: str, goal_id: int, due_on: date) -> GoalRecord | None:
-        with writing(self.url) as session:
-            goal = self._open_goal(session, sender_id, goal_id)
-            if goal is None:
-                return None
-            self._change(session, goal, "postponed", due_on=due_on)
-            return _record(goal)
+        return self._change_open_goal(sender_id, goal_id, "postponed", due_on=due_on)
 
     def drop(self, sender_id: str, goal_id: int) -> GoalRecord | None:
-        with writing(self.url) as session:
-            goal = self._open_goal(session, sender_id, goal_id)
-            if goal is None:
-                return None
-            self._change(session, goal, "dropped", status=DROPPED)
-            return _record(goal)
+        return self._change_open_goal(sender_id, goal_id, "dropped", status=DROPPED)
 
     def claim_check_in(self, sender_id: str, today: date) -> GoalRecord | None:
         """The learner's earliest open goal due by `today` not yet checked in on for its due
         date, marked as checked in in the same transaction: asked once per goal and date, even
         when two servers start sessions for the learner at once."""
+        due = (
+            select(Goal)
+            .where(
+                Goal.sender_id == sender_id,
+                Goal.status == OPEN,
+                Goal.due_on <= today,
+                not_checked_in(),
+            )
+            .order_by(*_DUE_ORDER)
+            .limit(1)
+        )
+        # Every session start asks: look first without writing, so most take no write lock.
+        with session_scope(self.url) as session:
+            if session.execute(due).first() is None:
+                return None
         with writing(self.url) as session:
-            goal = session.execute(
-                select(Goal)
-                .where(
-                    Goal.sender_id == sender_id,
-                    Goal.status == OPEN,
-                    Goal.due_on <= today,
-                    not_checked_in(),
-                )
-                .order_by(*_DUE_ORDER)
-                .limit(1)
-            ).scalar()
+            goal = session.execute(due).scalar()
             if goal is None:
                 return None
             return _record(goal) if claim_check_in(session, goal.id) else None
+
+    def _change_open_goal(
+        self, sender_id: str, goal_id: int, change: str, **values
+    ) -> GoalRecord | None:
+        """One change to a learner's open goal; None when they have no such open goal."""
+        with writing(self.url) as session:
+            goal = self._open_goal(session, sender_id, goal_id)
+            if goal is None:
+                return None
+            self._change(session, goal, change, **values)
+            return _record(goal)
 
     @staticmethod
     def _open_goal(session, sender_id: str, goal_id: int) -> Goal | None:

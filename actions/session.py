@@ -29,8 +29,7 @@ class ActionSessionStart(Action):
         record = default_progress_store().record(tracker.sender_id)
         if record is not None:
             events += profile_slots(record.profile.known())
-            welcome_back(dispatcher, record.completed)
-            events += check_in(dispatcher, tracker.sender_id)
+            events += welcome_back(dispatcher, tracker.sender_id, record.completed)
         events.append(ActionExecuted("action_listen"))
         return events
 
@@ -49,11 +48,11 @@ class ActionGreet(Action):
         if record is None:
             dispatcher.utter_message(response="utter_greet")
             return []
-        welcome_back(dispatcher, record.completed)
-        return check_in(dispatcher, tracker.sender_id)
+        return welcome_back(dispatcher, tracker.sender_id, record.completed)
 
 
-def welcome_back(dispatcher: CollectingDispatcher, completed) -> None:
+def welcome_back(dispatcher: CollectingDispatcher, sender_id: str, completed) -> list[dict]:
+    """Where a known learner stands, then the check-in of a goal that has fallen due."""
     state = progress(default_knowledge_base().path(), completed)
     if state.to_do:  # the path's order: the same first step next_milestones() gives
         next_step = state.to_do[0].title.lower()
@@ -62,3 +61,4 @@ def welcome_back(dispatcher: CollectingDispatcher, completed) -> None:
         )
     else:
         dispatcher.utter_message(response="utter_welcome_back_path_complete", summary=state.summary)
+    return check_in(dispatcher, sender_id)
