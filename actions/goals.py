@@ -103,6 +103,12 @@ class ValidateGoalForm(FormValidationAction):
             return {
                 GOAL_DUE: NO_DATE if answer == SKIPPED or _NO_DATE_ANSWER.match(answer) else answer
             }
+        if requested == GOAL_TITLE:
+            # "join ACRP in 3 weeks" in answer to "What's your goal?": the date came with it.
+            answer = answering(tracker, GOAL_TITLE)
+            if answer and answer != SKIPPED and find_due_date(answer, today()).phrase:
+                return {GOAL_DUE: answer}
+            return {}
         if requested is None and find_due_date(text, today()).phrase:
             return {GOAL_DUE: text}
         return {}

@@ -95,6 +95,14 @@ async def test_set_a_goal_asks_what_and_when(goals, dispatcher, tracker, domain)
     assert goal.milestone == "professional_organisation"
 
 
+async def test_a_date_in_the_answer_to_what_is_not_asked_for_again(
+    goals, dispatcher, tracker, domain
+):
+    await set_goal("set a goal", tracker, dispatcher, domain, answers=["join ACRP in 3 weeks"])
+    [goal] = goals.open_goals("learner-1")
+    assert (goal.title, goal.due_on) == ("join ACRP", date(2026, 12, 21))
+
+
 async def test_a_goal_can_have_no_date(goals, dispatcher, tracker, domain):
     await set_goal("I'll update my CV", tracker, dispatcher, domain, answers=["no date"])
     [goal] = goals.open_goals("learner-1")
