@@ -29,7 +29,7 @@ from actions.progress import NOT_SAVED
 from actions.recommender import progress
 from actions.replies import due_text, goal_lines, sources_line
 from actions.threads import in_a_thread
-from common.goals import said_back, spoken, today
+from common.goals import GOAL_ENTITY, said_back, spoken, today
 
 # goal_form's slots, and those that say which goal the learner is talking about.
 GOAL_TITLE, GOAL_DUE, GOAL_STEP = "goal_title", "goal_due", "goal_step"
@@ -282,6 +282,10 @@ class ActionUpdateGoal(Action):
 
 
 def goal_meant(tracker: Tracker, goals: list[GoalRecord]) -> GoalRecord | None:
+    clicked = next(tracker.get_latest_entity_values(GOAL_ENTITY), None)  # a reminder's button
+    by_id = [g for g in goals if str(g.id) == str(clicked)]
+    if by_id:
+        return by_id[0]
     text = latest_text(tracker)
     listed = [g for i in tracker.get_slot(LISTED_GOALS) or [] for g in goals if g.id == i]
     position = referenced_position(text)

@@ -19,7 +19,15 @@ from sqlalchemy.exc import OperationalError
 
 from addons.slack_outbox import SlackOutbox
 from common.db import DeadlinePassed
-from common.goals import DueGoal, claim_due_reminders, release_reminder, said_back, spoken, today
+from common.goals import (
+    DueGoal,
+    about_goal,
+    claim_due_reminders,
+    release_reminder,
+    said_back,
+    spoken,
+    today,
+)
 from common.learner_ids import SLACK
 
 logger = logging.getLogger(__name__)
@@ -63,7 +71,11 @@ class GoalReminders:
             text = check_in["text"].format(goal=said_back(goal.title), due=spoken(goal.due_on))
             user = goal.sender_id.partition(":")[2]
             try:
-                await send_with_buttons(user, text, check_in.get("buttons") or [])
+                buttons = [
+                    {**button, "payload": about_goal(button["payload"], goal.id)}
+                    for button in check_in.get("buttons") or []
+                ]
+                await send_with_buttons(user, text, buttons)
             except Exception:
                 logger.exception("Could not queue the reminder of goal %s; asking later.", goal.id)
                 await asyncio.to_thread(release_reminder, self.learner_db_url, goal)

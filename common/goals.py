@@ -16,6 +16,15 @@ from common.settings import load_settings
 
 OPEN, DONE, DROPPED = "open", "done", "dropped"
 
+# The entity a button's payload names its goal by (`/goal_done{"goal": 12}`): a reminder's buttons
+# act on the goal it is about, however many the learner has.
+GOAL_ENTITY = "goal"
+
+
+def about_goal(payload: str, goal_id: int) -> str:
+    return f'{payload}{{"{GOAL_ENTITY}": {goal_id}}}'
+
+
 _FIRST_PERSON = {"my": "your", "i": "you", "me": "you", "myself": "yourself", "mine": "yours"}
 
 

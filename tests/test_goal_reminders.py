@@ -15,7 +15,7 @@ from tests.test_learner_store import learner_url  # noqa: F401 (the fixture: eac
 
 CHECK_IN = {
     "text": "You planned to {goal} by {due}. How did it go?",
-    "buttons": [{"title": "Done"}],
+    "buttons": [{"title": "Done", "payload": "/goal_done"}],
 }
 
 
@@ -43,7 +43,7 @@ def replica(url) -> GoalReminders:
 
 async def test_two_replicas_send_each_due_goal_once(url):
     goals = GoalStore(url)
-    goals.add("slack:UANA", "finish my MHA", date(2026, 12, 1))
+    mha = goals.add("slack:UANA", "finish my MHA", date(2026, 12, 1))
     goals.add("slack:UANA", "join ACRP", date(2027, 1, 15))  # not due yet
     goals.add("web:0123", "pass the CCRP", date(2026, 11, 20))  # no Slack: asked in-session
     outbox = Outbox()
@@ -51,9 +51,12 @@ async def test_two_replicas_send_each_due_goal_once(url):
         replica(url).send_due(CHECK_IN, outbox.send), replica(url).send_due(CHECK_IN, outbox.send)
     )
     assert outbox.sent == [
-        ("UANA", "You planned to finish your MHA by Tuesday 1 December 2026. How did it go?",
-         [{"title": "Done"}]),
-    ]  # fmt: skip
+        (
+            "UANA",
+            "You planned to finish your MHA by Tuesday 1 December 2026. How did it go?",
+            [{"title": "Done", "payload": f'/goal_done{{"goal": {mha.id}}}'}],
+        ),
+    ]  # the button names its goal: the learner may have several
     await replica(url).send_due(CHECK_IN, outbox.send)  # the next round: nothing new
     assert len(outbox.sent) == 1
     assert goals.claim_check_in("slack:UANA", date(2026, 12, 1)) is None  # not asked twice

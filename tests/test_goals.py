@@ -194,6 +194,18 @@ async def test_with_several_goals_and_none_meant_it_asks_which(goals, dispatcher
     assert len(goals.open_goals("learner-1")) == 2
 
 
+async def test_a_reminders_button_acts_on_the_goal_it_is_about(goals, dispatcher, tracker, domain):
+    goals.add("learner-1", "join ACRP", date(2026, 12, 31))
+    ccrp = goals.add("learner-1", "pass the CCRP", date(2027, 6, 1))
+    clicked = tracker(
+        f'/goal_done{{"goal": {ccrp.id}}}',
+        intent="goal_done",
+        entities=[{"entity": "goal", "value": ccrp.id}],
+    )
+    await ActionUpdateGoal().run(dispatcher, clicked, domain)
+    assert [g.title for g in goals.open_goals("learner-1")] == ["join ACRP"]
+
+
 async def test_a_milestone_reported_done_completes_the_goal_on_it(
     goals, dispatcher, tracker, domain
 ):

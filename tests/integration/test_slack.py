@@ -386,6 +386,8 @@ def test_an_over_long_message_gets_the_friendly_reply_without_the_nlu(slack_app,
 
 def test_a_goal_due_today_is_messaged_once_and_never_after_no_reminders(slack_app):
     user, channel = new_ids()
+    later = as_one_text(say(slack_app, user, channel, "I want to pass the CCRP by June"))
+    assert later.startswith("Goal set: pass the CCRP, by "), later
     goal = as_one_text(say(slack_app, user, channel, "I want to join ACRP by today"))
     assert goal.startswith("Goal set: join ACRP, by "), goal
     # The reminder comes first, as a direct message to the user (not a reply in the channel).
@@ -394,6 +396,22 @@ def test_a_goal_due_today_is_messaged_once_and_never_after_no_reminders(slack_ap
     [reminder] = slack_app.api.posts_to(user)
     assert reminder["text"].startswith("You planned to join ACRP by "), reminder
     assert "How did it go?" in reminder["text"] and "Still working on it" in str(reminder)
+    # With two goals open, the reminder's Done is about the goal it names.
+    [done] = [
+        element["value"]
+        for block in reminder["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["text"]["text"] == "Done"
+    ]
+    before = len(slack_app.api.posts_to(channel))
+    response = signed_request(
+        slack_app.webhook, slack_app.signing_secret, interaction=button_click(user, channel, done)
+    )
+    assert response.status_code == 200, response.text
+    slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
+    goals = as_one_text(say(slack_app, user, channel, "my goals"))
+    assert "pass the CCRP" in goals and "join ACRP" not in goals, goals
 
     quiet, quiet_channel = new_ids()
     off = as_one_text(say(slack_app, quiet, quiet_channel, "no more reminders please"))
