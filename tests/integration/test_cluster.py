@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import threading
 import time
@@ -28,10 +29,12 @@ from actions.goal_store import GoalStore
 from actions.learner_store import ProgressStore, migrate
 from addons.tracker_store import ErasableSQLTrackerStore
 from common.db import engine_for
+from common.goals import today
 from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, rasa_env
+from tests.integration.conftest import SLACK_BOT_TOKEN
 from tests.integration.widget_client import WidgetClient
 from tests.support import (
     CERTIFICATIONS_ANSWER,
@@ -79,14 +82,24 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def local_cluster(tmp_path_factory):
+def local_cluster(tmp_path_factory, slack_web_api):
     """`make cluster-up` as an operator runs it, on ports and a database of its own (so that it
-    leaves an operator's cluster alone); `make cluster-down` afterwards."""
+    leaves an operator's cluster alone), with Slack on (its Web API the local stand-in) and the
+    goals' reminders looked for every second; `make cluster-down` afterwards."""
     layout = cluster.Layout.beside(
         tmp_path_factory.mktemp("cluster"), "coach_cluster_test", port_offset=100
     )
+    slack = {
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": secrets.token_hex(16),
+        "SLACK_API_URL": slack_web_api.url,
+        "GOAL_REMINDER_SECONDS": "1",
+    }
     try:
-        settings = cluster.up(layout)
+        with pytest.MonkeyPatch.context() as env:  # the replicas start with the caller's env
+            for name, value in slack.items():
+                env.setenv(name, value)
+            settings = cluster.up(layout)
     except cluster.ClusterUnavailable as unavailable:
         pytest.skip(f"the local cluster {unavailable}")
     try:
@@ -277,6 +290,17 @@ def counts_printed(output: str) -> dict[str, list[int]]:
         if len(numbers) == 4 and all(number.isdigit() for number in numbers):
             rows[name] = [int(number) for number in numbers]
     return rows
+
+
+def test_both_replicas_look_for_due_goals_and_slack_gets_each_reminder_once(
+    local_cluster, slack_web_api
+):
+    user = f"U{secrets.token_hex(5).upper()}"
+    GoalStore(local_cluster.settings["LEARNER_DB_URL"]).add(f"slack:{user}", "join ACRP", today())
+    slack_web_api.wait_for(lambda: slack_web_api.posts_to(user), timeout=30)
+    time.sleep(4)  # four more rounds of each replica's scheduler
+    [reminder] = slack_web_api.posts_to(user)
+    assert reminder["text"].startswith("You planned to join ACRP by "), reminder
 
 
 def test_an_sqlite_installation_moves_into_the_clusters_postgresql(local_cluster, tmp_path):
