@@ -106,7 +106,10 @@ class GoalStore:
             return _record(goal), step_added
 
     def postpone(self, sender_id: str, goal_id: int, due_on: date) -> GoalRecord | None:
-        return self._change_open_goal(sender_id, goal_id, "postponed", due_on=due_on)
+        # A new date is a new check-in: asked again when it comes.
+        return self._change_open_goal(
+            sender_id, goal_id, "postponed", due_on=due_on, checked_in_for=None
+        )
 
     def drop(self, sender_id: str, goal_id: int) -> GoalRecord | None:
         return self._change_open_goal(sender_id, goal_id, "dropped", status=DROPPED)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from common.db import session_scope, write_scope
 from common.learner_schema import Goal, Learner
@@ -51,8 +51,9 @@ def said_back(title: str) -> str:
 
 
 def not_checked_in():
-    """The goal's check-in for its current due date is still to come."""
-    return or_(Goal.checked_in_for.is_(None), Goal.checked_in_for != Goal.due_on)
+    """The goal's check-in for its current due date is still to come: a new date clears it
+    (GoalStore.postpone), so this is one indexed value (migration 0006)."""
+    return Goal.checked_in_for.is_(None)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ class DueGoal:
 def claim_due_reminders(url: str, on: date, channel: str, limit: int = 100) -> list[DueGoal]:
     """Open goals due by `on` of the channel's learners who take reminders, whose check-in is
     still to come, each claimed: however many replicas ask at once, a goal is handed to one of
-    them, once per due date. Looks first without writing (the (status, due_on) index), so a round
-    with nothing due takes no write lock."""
+    them, once per due date. Looks first without writing, in the (status, checked_in_for, due_on)
+    index, which holds only the goals still to check in on at its front: a round with nothing due
+    reads next to nothing and takes no write lock."""
     due_goals = (
         select(Goal.id, Goal.sender_id, Goal.title, Goal.due_on)
         .join(Learner, Learner.sender_id == Goal.sender_id)

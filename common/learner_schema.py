@@ -61,8 +61,8 @@ class Goal(LearnerModel):
     __table_args__ = (
         # A learner's goals, and their due check-in at a session start.
         Index("ix_learner_goals_sender_id", "sender_id", "status", "due_on"),
-        # The scheduler's query for due goals, over every learner.
-        Index("ix_learner_goals_status_due_on", "status", "due_on"),
+        # The scheduler's query for due goals still to check in on, over every learner.
+        Index("ix_learner_goals_to_check_in", "status", "checked_in_for", "due_on"),
     )
 
 

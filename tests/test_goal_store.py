@@ -6,11 +6,11 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from actions.goal_store import GoalStore
 from actions.learner_store import NotSaved, ProgressStore, migrate
-from common.db import session_scope, writes_due_by
+from common.db import engine_for, session_scope, writes_due_by
 from common.goals import DONE, DROPPED, OPEN, claim_due_reminders
 from common.learner_schema import GoalChange
 from tests.support import write_locked
@@ -147,3 +147,31 @@ def test_a_goal_written_while_the_database_stays_locked_is_not_saved(goals, lear
         with writes_due_by(time.monotonic() + 0.3), pytest.raises(NotSaved):
             goals.add("ana", "join ACRP", None)
     assert goals.all_goals("ana") == []
+
+
+def test_a_database_from_before_0006_keeps_which_check_ins_were_asked(learner_url):  # noqa: F811
+    """0006 clears a check-in mark left from a goal's earlier date (before, it read as "still to
+    come"); a mark for the goal's current date stays."""
+    migrate(learner_url, "0005")
+    stamp = "2026-11-01 00:00:00"
+    with engine_for(learner_url).begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO learners (sender_id, created_at, updated_at) VALUES ('ana', :at, :at)"
+            ),
+            {"at": stamp},
+        )
+        for title, due, asked_for in (("asked", "2026-12-01", "2026-12-01"),
+                                      ("moved since", "2026-12-15", "2026-12-01")):  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO learner_goals (sender_id, title, due_on, status,"
+                    " checked_in_for, created_at, updated_at)"
+                    " VALUES ('ana', :title, :due, 'open', :asked, :at, :at)"
+                ),
+                {"title": title, "due": due, "asked": asked_for, "at": stamp},
+            )
+    migrate(learner_url)
+    goals = GoalStore(learner_url)
+    assert goals.claim_check_in("ana", date(2026, 12, 15)).title == "moved since"
+    assert goals.claim_check_in("ana", date(2026, 12, 15)) is None
