@@ -10,10 +10,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from actions.learner_store import (
-    _insert_ignoring_duplicates,
-    _now,
+    add_ignoring_duplicates,
     default_progress_store,
     ensure_learner,
+    utc_now,
     writing,
 )
 from common.db import session_scope
@@ -69,7 +69,7 @@ class GoalStore:
     def add(
         self, sender_id: str, title: str, due_on: date | None, milestone: str | None = None
     ) -> GoalRecord:
-        now = _now()
+        now = utc_now()
         with writing(self.url) as session:
             ensure_learner(session, sender_id)
             goal = Goal(
@@ -97,10 +97,10 @@ class GoalStore:
             step_added = False
             if goal.milestone:
                 step_added = bool(
-                    _insert_ignoring_duplicates(
+                    add_ignoring_duplicates(
                         session,
                         MilestoneDone,
-                        {"sender_id": sender_id, "milestone": goal.milestone, "done_at": _now()},
+                        {"sender_id": sender_id, "milestone": goal.milestone, "done_at": utc_now()},
                     ).rowcount
                 )
             return _record(goal), step_added
@@ -158,7 +158,7 @@ class GoalStore:
 
     @staticmethod
     def _change(session, goal: Goal, change: str, **values) -> None:
-        now = _now()
+        now = utc_now()
         for name, value in values.items():
             setattr(goal, name, value)
         goal.updated_at = now

@@ -75,11 +75,11 @@ class LearnerRecord:
     created_at: datetime | None = None
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _insert_ignoring_duplicates(session: Session, model, values: dict):
+def add_ignoring_duplicates(session: Session, model, values: dict):
     dialect = session.get_bind().dialect.name
     return session.execute(insert_ignoring_duplicates(dialect, model, values))
 
@@ -149,13 +149,13 @@ class ProgressStore:
                 session.execute(
                     update(Learner)
                     .where(Learner.sender_id == sender_id)
-                    .values(**profile, updated_at=_now())
+                    .values(**profile, updated_at=utc_now())
                 )
             for milestone in dict.fromkeys(milestones):
-                result = _insert_ignoring_duplicates(
+                result = add_ignoring_duplicates(
                     session,
                     MilestoneDone,
-                    {"sender_id": sender_id, "milestone": milestone, "done_at": _now()},
+                    {"sender_id": sender_id, "milestone": milestone, "done_at": utc_now()},
                 )
                 if result.rowcount:
                     added.append(milestone)
@@ -220,8 +220,8 @@ def writing(url: str) -> Iterator[Session]:
 
 
 def ensure_learner(session: Session, sender_id: str) -> None:
-    now = _now()
-    _insert_ignoring_duplicates(
+    now = utc_now()
+    add_ignoring_duplicates(
         session, Learner, {"sender_id": sender_id, "created_at": now, "updated_at": now}
     )
 
