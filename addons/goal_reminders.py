@@ -33,6 +33,10 @@ from common.learner_ids import SLACK
 logger = logging.getLogger(__name__)
 
 CHECK_IN = "utter_goal_check_in"  # the same words and buttons as a session's check-in
+# A round claims at most one reminder per second of its interval, and 100 at most: a backlog
+# (a morning's due goals, a database moved in) goes out at a pace that leaves learners' messages
+# their p50 (scripts/bench_goals.py --servers), and well inside Slack's rate limits.
+SENT_PER_SECOND, MOST_PER_ROUND = 1.0, 100
 
 
 class GoalReminders:
@@ -40,6 +44,7 @@ class GoalReminders:
         self.learner_db_url = learner_db_url
         self.outbox = outbox
         self.interval_seconds = interval_seconds
+        self.per_round = max(1, min(MOST_PER_ROUND, int(interval_seconds * SENT_PER_SECOND)))
         self._task: asyncio.Task | None = None
 
     def start(self, check_in: dict[str, Any], send_with_buttons) -> None:
@@ -65,7 +70,9 @@ class GoalReminders:
             await asyncio.sleep(self.interval_seconds)
 
     async def send_due(self, check_in: dict[str, Any], send_with_buttons) -> list[DueGoal]:
-        due = await asyncio.to_thread(claim_due_reminders, self.learner_db_url, today(), SLACK)
+        due = await asyncio.to_thread(
+            claim_due_reminders, self.learner_db_url, today(), SLACK, self.per_round
+        )
         sent = []
         for goal in due:
             text = check_in["text"].format(goal=said_back(goal.title), due=spoken(goal.due_on))

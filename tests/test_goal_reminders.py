@@ -37,8 +37,8 @@ class Outbox:
         self.sent.append((user, text, buttons))
 
 
-def replica(url) -> GoalReminders:
-    return GoalReminders(url, outbox=None, interval_seconds=1)
+def replica(url, interval_seconds: float = 300) -> GoalReminders:
+    return GoalReminders(url, outbox=None, interval_seconds=interval_seconds)
 
 
 async def test_two_replicas_send_each_due_goal_once(url):
@@ -83,3 +83,14 @@ async def test_a_reminder_that_cannot_be_queued_is_sent_next_round(url):
     outbox = Outbox()
     await replica(url).send_due(CHECK_IN, outbox.send)
     assert [user for user, _, _ in outbox.sent] == ["UCAI"]
+
+
+async def test_a_backlog_goes_out_at_one_reminder_per_second_of_the_interval(url):
+    goals = GoalStore(url)
+    for n in range(5):
+        goals.add(f"slack:U{n}", "join ACRP", date(2026, 11, 20 + n))
+    outbox, every_two_seconds = Outbox(), replica(url, interval_seconds=2)
+    sent = [len(await every_two_seconds.send_due(CHECK_IN, outbox.send)) for _ in range(4)]
+    assert sent == [2, 2, 1, 0]
+    assert [user for user, *_ in outbox.sent] == ["U0", "U1", "U2", "U3", "U4"]  # oldest first
+    assert replica(url, interval_seconds=3600).per_round == 100
