@@ -72,6 +72,23 @@ def goal_title(text: str) -> str:
     return "" if _NO_GOAL_NAMED.match(words) else words
 
 
+# NLU this sure of set_goal is taken at its word; below it, the message must read as a goal.
+_SURE_OF_A_GOAL = 0.7
+
+
+def said_as_goal(tracker: Tracker, text: str) -> bool:
+    """The message that opened goal_form states a goal: in words of intention ("I want to",
+    "my goal is"), naming something the guides cover, or NLU is sure of it. Nonsense NLU only
+    half-ranked as set_goal ("banana lamp 3.14") gets "What's your goal?" instead of a goal."""
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0.0
+    intention = _INTENTION.match(text)
+    if confidence >= _SURE_OF_A_GOAL or (intention and intention.group(0).strip(" .!?,;:-")):
+        return True
+    kb = default_knowledge_base()
+    steps = {step.key for step in kb.path()}
+    return bool(milestones_named(latest_utterance(tracker), kb, steps) or kb.items_in_text(text))
+
+
 class ValidateGoalForm(FormValidationAction):
     """goal_form: what the goal is and by when, both possibly in the message that opened it."""
 
@@ -85,7 +102,8 @@ class ValidateGoalForm(FormValidationAction):
     async def extract_goal_title(self, dispatcher, tracker, domain) -> dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
         if requested is None and not tracker.get_slot(GOAL_TITLE):
-            title = goal_title(latest_text(tracker))  # the message that opened the form
+            opening = latest_text(tracker)  # the message that opened the form
+            title = goal_title(opening) if said_as_goal(tracker, opening) else ""
         elif requested == GOAL_TITLE:
             answer = answering(tracker, GOAL_TITLE)
             title = goal_title(answer) if answer and answer != SKIPPED else ""

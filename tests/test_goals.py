@@ -103,6 +103,26 @@ async def test_a_date_in_the_answer_to_what_is_not_asked_for_again(
     assert (goal.title, goal.due_on) == ("join ACRP", date(2026, 12, 21))
 
 
+@pytest.mark.parametrize(
+    ("message", "confidence", "title"),
+    [
+        ("banana lamp 3.14", 0.5, None),  # nonsense NLU half-ranked as set_goal: asked, not set
+        ("zxq blorp frumious", 0.45, None),
+        ("pass the CCRP by June", 0.5, "pass the CCRP"),  # names something the guides cover
+        ("I'll apply to five jobs", 0.5, "apply to five jobs"),  # words of intention
+        ("apply to five jobs this month", 0.9, "apply to five jobs"),  # NLU is sure
+    ],
+)
+async def test_a_goal_is_taken_from_a_message_that_reads_as_one(
+    message, confidence, title, goals, dispatcher, tracker, domain
+):
+    opening = tracker(message, intent="set_goal")
+    opening.latest_message["intent"]["confidence"] = confidence
+    slots = slot_events(await ValidateGoalForm().run(dispatcher, opening, domain))
+    assert slots.get(GOAL_TITLE) == title
+    assert goals.open_goals("learner-1") == []
+
+
 async def test_a_goal_can_have_no_date(goals, dispatcher, tracker, domain):
     await set_goal("I'll update my CV", tracker, dispatcher, domain, answers=["no date"])
     [goal] = goals.open_goals("learner-1")
