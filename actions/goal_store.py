@@ -22,6 +22,12 @@ from common.learner_schema import Goal, GoalChange, MilestoneDone
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    text: str
+    source: str | None  # the source document; None for a step in the learner's own words
+
+
+@dataclass(frozen=True)
 class GoalRecord:
     id: int
     title: str
@@ -29,14 +35,16 @@ class GoalRecord:
     due_on: date | None
     status: str
     created_at: datetime
+    plan: tuple[PlanStep, ...] = ()
 
     def overdue(self, today: date) -> bool:
         return self.status == OPEN and self.due_on is not None and self.due_on < today
 
 
 def _record(goal: Goal) -> GoalRecord:
+    plan = tuple(PlanStep(step["text"], step.get("source")) for step in goal.plan or [])
     return GoalRecord(
-        goal.id, goal.title, goal.milestone, goal.due_on, goal.status, goal.created_at
+        goal.id, goal.title, goal.milestone, goal.due_on, goal.status, goal.created_at, plan
     )
 
 
@@ -109,6 +117,13 @@ class GoalStore:
         # A new date is a new check-in: asked again when it comes.
         return self._change_open_goal(
             sender_id, goal_id, "postponed", due_on=due_on, checked_in_for=None
+        )
+
+    def set_plan(self, sender_id: str, goal_id: int, steps: list[PlanStep]) -> GoalRecord | None:
+        """Keep these steps as the goal's plan (none: the learner skipped it)."""
+        plan = [{"text": step.text[:500], "source": step.source} for step in steps] or None
+        return self._change_open_goal(
+            sender_id, goal_id, "planned" if plan else "plan skipped", plan=plan
         )
 
     def drop(self, sender_id: str, goal_id: int) -> GoalRecord | None:

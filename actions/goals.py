@@ -1,4 +1,5 @@
-"""Goals with dates, a plan from the knowledge base, and check-ins that come back.
+"""Goals with dates, and check-ins that come back (a goal's plan: actions/goal_plans.py; which
+goal the learner means: actions/goal_focus.py).
 
 "I want to pass the CCRP by June" or "set a goal" opens goal_form (what, and by when); the date is
 read from the learner's words (actions/goal_dates.py) and confirmed back as a concrete date. A
@@ -18,23 +19,23 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text, latest_utterance, referenced_position
+from actions.conversation import latest_text, latest_utterance
 from actions.goal_dates import find_due_date, without_date
+from actions.goal_focus import GOAL_IN_FOCUS, LISTED_GOALS, goal_meant
+from actions.goal_plans import offer_plan, plan_lines
 from actions.goal_store import GoalRecord, default_goal_store
-from actions.knowledge_base import KnowledgeBase, default_knowledge_base
+from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import milestones_named
 from actions.learner_store import NotSaved, default_progress_store
 from actions.onboarding import SKIPPED, answering
 from actions.progress import NOT_SAVED
 from actions.recommender import progress
-from actions.replies import due_text, goal_lines, sources_line
+from actions.replies import due_text, goal_lines
 from actions.threads import in_a_thread
-from common.goals import GOAL_ENTITY, said_back, spoken, today
+from common.goals import said_back, spoken, today
 
 # goal_form's slots, and those that say which goal the learner is talking about.
 GOAL_TITLE, GOAL_DUE, GOAL_STEP = "goal_title", "goal_due", "goal_step"
-GOAL_IN_FOCUS = "goal_in_focus"  # the goal just set, checked in on, or the only one listed
-LISTED_GOALS = "listed_goals"  # the goals "My goals" showed, in order: "the first one"
 DATE_ASKED = "goal_date_asked"  # a new date was asked for: the next answer gives it
 NO_DATE = "none"
 
@@ -179,33 +180,14 @@ class ActionSaveGoal(Action):
         dispatcher.utter_message(
             response="utter_goal_set", goal=said_back(goal.title), due=due_text(goal)
         )
-        if goal.milestone:
-            propose_plan(dispatcher, kb, goal, latest_or_title(tracker, goal))
         dispatcher.utter_message(response="utter_goal_how_to_update")
-        return cleared + [SlotSet(GOAL_IN_FOCUS, goal.id)]
+        # Last, so that its buttons are the ones on screen.
+        plan = offer_plan(dispatcher, kb, goal, latest_or_title(tracker, goal))
+        return cleared + plan + [SlotSet(GOAL_IN_FOCUS, goal.id)]
 
 
 def latest_or_title(tracker: Tracker, goal: GoalRecord) -> str:
     return f"{goal.title} {latest_text(tracker)}"
-
-
-def propose_plan(dispatcher, kb: KnowledgeBase, goal: GoalRecord, words: str) -> None:
-    """Two or three concrete actions for a goal on a path step, all from the knowledge base: the
-    step itself, what the guides say of the things the goal names, then the step's topic."""
-    step = next(s for s in kb.path() if s.key == goal.milestone)
-    actions = [(f"{step.title}: {step.text}", step.source)]
-    for item in kb.items_in_text(words):
-        if item.milestone == step.key:
-            actions.append((f"{item.heading}: {item.description}", item.source))
-    topic = kb.topic(step.topic)
-    for fact in topic.facts if topic else []:
-        actions.append((fact.text, fact.source))
-    plan = list(dict.fromkeys(actions))[:3]
-    dispatcher.utter_message(
-        response="utter_goal_plan",
-        steps="\n".join(f"{n}. {text}" for n, (text, _) in enumerate(plan, start=1)),
-        sources=sources_line(source for _, source in plan),
-    )
 
 
 class ActionListGoals(Action):
@@ -221,6 +203,13 @@ class ActionListGoals(Action):
             dispatcher.utter_message(response="utter_no_goals")
             return [SlotSet(LISTED_GOALS, None)]
         dispatcher.utter_message(response="utter_goals", goals=goal_lines(goals, today()))
+        for goal in goals:
+            if goal.plan:
+                dispatcher.utter_message(
+                    response="utter_plan_of_goal",
+                    goal=said_back(goal.title),
+                    steps=plan_lines(goal.plan),
+                )
         focus = [SlotSet(GOAL_IN_FOCUS, goals[0].id)] if len(goals) == 1 else []
         return [SlotSet(LISTED_GOALS, [goal.id for goal in goals]), *focus]
 
@@ -297,35 +286,6 @@ class ActionUpdateGoal(Action):
                 summary=progress(kb.path(), completed_steps).summary,
             )
         return [SlotSet(GOAL_IN_FOCUS, None)]
-
-
-def goal_meant(tracker: Tracker, goals: list[GoalRecord]) -> GoalRecord | None:
-    clicked = next(tracker.get_latest_entity_values(GOAL_ENTITY), None)  # a reminder's button
-    by_id = [g for g in goals if str(g.id) == str(clicked)]
-    if by_id:
-        return by_id[0]
-    text = latest_text(tracker)
-    listed = [g for i in tracker.get_slot(LISTED_GOALS) or [] for g in goals if g.id == i]
-    position = referenced_position(text)
-    if position is not None:
-        shown = listed or goals
-        return shown[position] if -len(shown) <= position < len(shown) else None
-    named = [g for g in goals if _names_goal(text, g)]
-    if len(named) == 1:
-        return named[0]
-    focus = tracker.get_slot(GOAL_IN_FOCUS)
-    in_focus = [g for g in goals if g.id == focus]
-    if in_focus:
-        return in_focus[0]
-    return goals[0] if len(goals) == 1 else None
-
-
-_STOP_WORDS = {"the", "a", "an", "to", "my", "of", "for", "in", "on", "and", "get", "do", "goal"}
-
-
-def _names_goal(text: str, goal: GoalRecord) -> bool:
-    words = set(re.findall(r"[a-z0-9']+", text.lower())) - _STOP_WORDS
-    return bool(words & (set(re.findall(r"[a-z0-9']+", goal.title.lower())) - _STOP_WORDS))
 
 
 def check_in(dispatcher: CollectingDispatcher, sender_id: str) -> list[dict[str, Any]]:

@@ -7,12 +7,15 @@ a typed /affirm, can never erase anything the learner was not just asked about.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import latest_text
+from actions.goal_plans import PLAN_IN_VIEW, keep_or_skip
 from actions.goal_store import default_goal_store
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import describe_profile
@@ -41,7 +44,8 @@ def previous_bot_action(tracker: Tracker) -> str | None:
 
 
 class ActionHandleConfirmation(Action):
-    """Yes or no: acts only when the bot has just asked to confirm a reset or a deletion."""
+    """Yes or no: acts only when the bot has just asked to confirm a reset or a deletion, or
+    proposed a goal's plan."""
 
     def name(self) -> str:
         return "action_handle_confirmation"
@@ -52,6 +56,11 @@ class ActionHandleConfirmation(Action):
     ) -> list[dict[str, Any]]:
         asked = previous_bot_action(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if asked == "action_save_goal" and tracker.get_slot(PLAN_IN_VIEW):
+            # "Keep this plan?" was the question: yes keeps it, no skips it ("keep it", which
+            # answers "start over?" as a no, keeps it here).
+            keep = intent == "affirm" or bool(re.search(r"\bkeep\b", latest_text(tracker), re.I))
+            return keep_or_skip(dispatcher, tracker, keep=keep)
         if asked not in (ASK_RESET, ASK_DELETE):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return []
@@ -110,6 +119,7 @@ class ActionExportMyData(Action):
             records.append(
                 f"- Goal ({goal.status}{due}, set {goal.created_at:%Y-%m-%d}): {goal.title}"
             )
+            records += [f'- Plan step of "{goal.title}": {step.text}' for step in goal.plan]
         reminders = (
             "on" if default_progress_store().takes_goal_reminders(record.sender_id) else "off"
         )

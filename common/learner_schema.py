@@ -4,6 +4,7 @@ in migrations/versions/, never through create_all, so operators' databases upgra
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
@@ -56,6 +57,8 @@ class Goal(LearnerModel):
     status = Column(String(10), nullable=False)  # open / done / dropped
     # The due date the learner was last asked "how did it go?" about: one check-in per date.
     checked_in_for = Column(Date)
+    # The steps the learner kept for it: [{"text": ..., "source": document or None (their own)}].
+    plan = Column(JSON)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
     __table_args__ = (

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from actions.goal_store import GoalStore
+from actions.goal_store import GoalStore, PlanStep
 from actions.learner_store import NotSaved, ProgressStore, migrate
 from common.db import engine_for, session_scope, writes_due_by
 from common.goals import DONE, DROPPED, OPEN, claim_due_reminders
@@ -175,3 +175,17 @@ def test_a_database_from_before_0006_keeps_which_check_ins_were_asked(learner_ur
     goals = GoalStore(learner_url)
     assert goals.claim_check_in("ana", date(2026, 12, 15)).title == "moved since"
     assert goals.claim_check_in("ana", date(2026, 12, 15)) is None
+
+
+def test_a_plan_kept_is_stored_with_the_goal_and_its_history(goals):
+    goal = goals.add("ana", "pass the CCRP", date(2027, 6, 1), milestone="certification")
+    steps = [PlanStep("Certification: the CCRP", "guide.md"), PlanStep("ask a mentor", None)]
+    assert goals.set_plan("ana", goal.id, steps).plan == tuple(steps)
+    assert goals.open_goals("ana")[0].plan == tuple(steps)
+    assert goals.set_plan("bo", goal.id, []) is None  # another learner's goal: untouched
+    assert goals.set_plan("ana", goal.id, []).plan == ()
+    with session_scope(goals.url) as session:
+        changes = session.execute(
+            select(GoalChange.change).where(GoalChange.goal_id == goal.id).order_by(GoalChange.id)
+        ).scalars()
+        assert list(changes) == ["set", "planned", "plan skipped"]

@@ -79,8 +79,12 @@ async def test_a_goal_on_a_path_step_gets_a_plan_from_the_knowledge_base(
     kb, dispatcher, tracker, domain
 ):
     await set_goal("I want to pass the CCRP by June", tracker, dispatcher, domain)
-    assert responses_sent(dispatcher)[:2] == ["utter_goal_set", "utter_goal_plan"]
-    plan = dispatcher.messages[1]
+    assert responses_sent(dispatcher) == [
+        "utter_goal_set",
+        "utter_goal_how_to_update",
+        "utter_goal_plan",  # last: its keep / change / skip buttons stay on screen
+    ]
+    plan = dispatcher.messages[2]
     certification = next(step for step in kb.path() if step.key == "certification")
     ccrp = kb.resolve("CCRP")
     assert certification.title in plan["steps"] and ccrp.description in plan["steps"]

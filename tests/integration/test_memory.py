@@ -26,8 +26,10 @@ def test_progress_and_goals_survive_restarts_stay_private_and_can_be_deleted(tmp
     with running_assistant(work_dir=tmp_path, env={"COACH_TODAY": "2026-11-30"}) as assistant:
         set_goal = text_of(assistant.say(cai, "I want to join ACRP by tomorrow"))
         assert "Goal set: join ACRP, by Tuesday 1 December 2026." in set_goal, set_goal
-        assert "A plan, from the guides:" in set_goal, set_goal
+        assert "A plan for it, from the guides:" in set_goal, set_goal
         assert "Marked done" not in set_goal  # an intention, not a milestone
+        kept = text_of(assistant.say(cai, "yes"))  # "Shall I keep this plan with your goal?"
+        assert kept.startswith("Your plan for join ACRP:\n1. "), kept
 
         background = text_of(assistant.say(ana, "I'm a nurse with a BSN"))
         assert "Education: bachelor's degree (nursing)" in background, background
@@ -45,6 +47,7 @@ def test_progress_and_goals_survive_restarts_stay_private_and_can_be_deleted(tmp
         check_in = text_of(assistant.say(cai, "/session_start"))
         assert "You planned to join ACRP by Tuesday 1 December 2026. How did it go?" in check_in
         assert "You planned" not in text_of(assistant.say(cai, "/session_start"))  # once
+        assert "Plan for join ACRP:\n1. " in text_of(assistant.say(cai, "my goals"))
         goal_done = text_of(assistant.say(cai, "/goal_done"))
         assert "Well done: join ACRP is done!" in goal_done, goal_done
         assert step_title("professional_organisation") in goal_done, goal_done
