@@ -47,6 +47,7 @@ from sanic.response import HTTPResponse
 
 from addons.goal_reminders import CHECK_IN, GoalReminders
 from addons.input_guard import SORRY, readable, reply_instead
+from addons.slack_blocks import progress_blocks
 from addons.slack_outbox import EventState, Reply, SlackOutbox, SlackSender
 from common.learner_ids import SLACK, channel_of, learner_id
 from common.settings import load_settings
@@ -104,6 +105,7 @@ class SlackReplies(SlackBot):
       ever arrive.
     - Buttons: Rasa drops every button when there are more than 5 (the help menu has one per
       topic); Slack takes 25 per actions block, so all of them are sent.
+    - The progress view and the list of goals go as blocks (addons/slack_blocks.py).
     """
 
     def __init__(
@@ -127,6 +129,14 @@ class SlackReplies(SlackBot):
 
     async def _post_message(self, channel: str, **kwargs: Any) -> None:
         await self.outbox.add(self.reply(channel, **kwargs), self.turn)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        blocks = progress_blocks(text)  # the progress view and goals, drawn as the widget does
+        if blocks is None:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        recipient = self.slack_channel or recipient_id
+        await self._post_message(channel=recipient, text=text, blocks=blocks)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

@@ -78,6 +78,28 @@ def say(slack_app, user: str, channel: str, text: str) -> list[dict]:
     return slack_app.api.posts_to(channel)[before:]
 
 
+def click(slack_app, user: str, channel: str, value: str) -> list[dict]:
+    """A click on the button of this value; returns the bot's replies posted for it."""
+    before = len(slack_app.api.posts_to(channel))
+    response = signed_request(
+        slack_app.webhook, slack_app.signing_secret, interaction=button_click(user, channel, value)
+    )
+    assert response.status_code == 200, response.text
+    slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
+    time.sleep(1)  # a reply may come in several posts
+    return slack_app.api.posts_to(channel)[before:]
+
+
+def buttons_of(post: dict) -> list[dict]:
+    """A post's buttons, across its actions blocks."""
+    return [
+        element
+        for block in post.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
 def stored_turn(assistant, learner: str, said: str, timeout: float = 60) -> dict:
     """The learner's conversation once the conversation store holds the turn in which they said
     `said` (a turn is stored whole, after its replies are decided)."""
@@ -175,21 +197,14 @@ def test_buttons_arrive_as_blocks_and_a_click_continues_the_conversation(slack_a
     assert section["type"] == "section" and "Are you sure?" in section["text"]["text"]
     assert [button["value"] for button in actions["elements"]] == ["/affirm", "/deny"]
 
-    before = len(slack_app.api.posts_to(channel))
-    response = signed_request(
-        slack_app.webhook,
-        slack_app.signing_secret,
-        interaction=button_click(user, channel, "/affirm"),
-    )
-    assert response.status_code == 200, response.text
-    slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
+    click(slack_app, user, channel, "/affirm")
     assert progress_summary(0) in text_of(say(slack_app, user, channel, "show my progress"))
 
 
 def test_the_help_menu_keeps_all_its_topic_buttons(slack_app):
     user, channel = new_ids()
     [menu] = say(slack_app, user, channel, "help")
-    buttons = [element for block in menu["blocks"][1:] for element in block["elements"]]
+    buttons = buttons_of(menu)
     assert len(buttons) > 5  # Rasa's own Slack output would have dropped them all
     assert "/ask_certifications" in [button["value"] for button in buttons]
 
@@ -202,6 +217,17 @@ def test_progress_is_kept_per_slack_user_under_the_slack_prefix(slack_app, assis
     assert progress_summary(0) in text_of(say(slack_app, ben, ben_dm, "show my progress"))
 
     ana_learner = learner_id("slack", ana)
+    goal_set = say(slack_app, ana, ana_dm, "I want to join ACRP by next month")
+    [plan] = [post for post in goal_set if buttons_of(post)]  # a plan from the guides, to keep
+    assert [b["value"] for b in buttons_of(plan)] == ["/keep_plan", "/change_plan", "/skip_plan"]
+    kept = as_one_text(click(slack_app, ana, ana_dm, "/keep_plan"))
+    assert kept.startswith("Your plan for join ACRP:\n1. "), kept
+    shown = say(slack_app, ana, ana_dm, "show my progress")
+    # As blocks: the summary, a bar, the ticked checklist, then a section per goal.
+    checklist, goals = (post["blocks"] for post in shown if post.get("blocks"))
+    assert checklist[1]["elements"][0]["text"].startswith("▰▱")
+    assert ":white_check_mark: Add a certification" in checklist[2]["text"]["text"]
+    assert goals[1]["text"]["text"].startswith("*join ACRP*\nby ")
     assert assistant.tracker(ana_learner)["latest_input_channel"] == "slack"
     assert learners.completed(ana_learner) == {"certification"}
     # Nothing is kept under her bare Slack user id, which anyone in the workspace can read.
@@ -397,19 +423,8 @@ def test_a_goal_due_today_is_messaged_once_and_never_after_no_reminders(slack_ap
     assert reminder["text"].startswith("You planned to join ACRP by "), reminder
     assert "How did it go?" in reminder["text"] and "Still working on it" in str(reminder)
     # With two goals open, the reminder's Done is about the goal it names.
-    [done] = [
-        element["value"]
-        for block in reminder["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["text"]["text"] == "Done"
-    ]
-    before = len(slack_app.api.posts_to(channel))
-    response = signed_request(
-        slack_app.webhook, slack_app.signing_secret, interaction=button_click(user, channel, done)
-    )
-    assert response.status_code == 200, response.text
-    slack_app.api.wait_for(lambda: len(slack_app.api.posts_to(channel)) > before)
+    [done] = [b["value"] for b in buttons_of(reminder) if b["text"]["text"] == "Done"]
+    click(slack_app, user, channel, done)
     goals = as_one_text(say(slack_app, user, channel, "my goals"))
     assert "pass the CCRP" in goals and "join ACRP" not in goals, goals
 
