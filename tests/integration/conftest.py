@@ -58,6 +58,16 @@ def slack_signing_secret() -> str:
     return secrets.token_hex(16)
 
 
+def slack_settings(slack_web_api: SlackWebApi, signing_secret: str) -> dict[str, str]:
+    """A Rasa server's environment for Slack through the local stand-in of its Web API."""
+    return {
+        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_URL": slack_web_api.url,
+        "GOAL_REMINDER_SECONDS": "1",  # due goals' direct messages, looked for every second
+    }
+
+
 @pytest.fixture(scope="session")
 def site_port() -> int:
     return free_port()
@@ -82,14 +92,11 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port, repor
     if not DEFAULT_MODEL.exists():
         pytest.skip("needs a trained model: make train")
     slack_env = {
-        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": slack_signing_secret,
-        "SLACK_API_URL": slack_web_api.url,
+        **slack_settings(slack_web_api, slack_signing_secret),
         # Sanic waits this long on stop for open connections; a socket.io client leaves one
         # (15 s by default, on every run of the widget tests).
         "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
         "REPORT_TOKEN": report_token,
-        "GOAL_REMINDER_SECONDS": "1",  # due goals' direct messages, looked for every second
     }
     with running_assistant(
         work_dir=servers_dir,

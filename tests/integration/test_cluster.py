@@ -34,7 +34,7 @@ from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
 from scripts import cluster
 from scripts.local_servers import BIN, rasa_env
-from tests.integration.conftest import SLACK_BOT_TOKEN
+from tests.integration.conftest import slack_settings
 from tests.integration.widget_client import WidgetClient
 from tests.support import (
     CERTIFICATIONS_ANSWER,
@@ -82,19 +82,14 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def local_cluster(tmp_path_factory, slack_web_api):
+def local_cluster(tmp_path_factory, slack_web_api, slack_signing_secret):
     """`make cluster-up` as an operator runs it, on ports and a database of its own (so that it
     leaves an operator's cluster alone), with Slack on (its Web API the local stand-in) and the
     goals' reminders looked for every second; `make cluster-down` afterwards."""
     layout = cluster.Layout.beside(
         tmp_path_factory.mktemp("cluster"), "coach_cluster_test", port_offset=100
     )
-    slack = {
-        "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": secrets.token_hex(16),
-        "SLACK_API_URL": slack_web_api.url,
-        "GOAL_REMINDER_SECONDS": "1",
-    }
+    slack = slack_settings(slack_web_api, slack_signing_secret)
     try:
         with pytest.MonkeyPatch.context() as env:  # the replicas start with the caller's env
             for name, value in slack.items():
