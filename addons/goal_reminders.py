@@ -39,12 +39,16 @@ CHECK_IN = "utter_goal_check_in"  # the same words and buttons as a session's ch
 SENT_PER_SECOND, MOST_PER_ROUND = 1.0, 100
 
 
+def reminders_per_round(interval_seconds: float) -> int:
+    return max(1, min(MOST_PER_ROUND, int(interval_seconds * SENT_PER_SECOND)))
+
+
 class GoalReminders:
     def __init__(self, learner_db_url: str, outbox: SlackOutbox, interval_seconds: float) -> None:
         self.learner_db_url = learner_db_url
         self.outbox = outbox
         self.interval_seconds = interval_seconds
-        self.per_round = max(1, min(MOST_PER_ROUND, int(interval_seconds * SENT_PER_SECOND)))
+        self.per_round = reminders_per_round(interval_seconds)
         self._task: asyncio.Task | None = None
 
     def start(self, check_in: dict[str, Any], send_with_buttons) -> None:

@@ -5,8 +5,8 @@ baseline, measured in the same run on a copy of the same database).
 With --servers, also what the Slack reminders cost a learner's message: the real servers on a
 copy of that database, with reminders looked for every second, once with every due goal already
 checked in on (the query runs, nothing is sent) and once with all of them still to send (each
-round claims 100 and messages the local stand-in of Slack), beside the same servers whose
-reminders do not run while measured (the baseline).
+round claims what its pace allows and messages the local stand-in of Slack), beside the same
+servers whose reminders do not run while measured (the baseline).
 
     python -m scripts.bench_goals               # about a minute; prints the figures
     python -m scripts.bench_goals --servers     # about 10 minutes more
@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from actions.goal_store import GoalStore
 from actions.learner_store import migrate
+from addons.goal_reminders import reminders_per_round
 from common.db import engine_for
 from common.goals import OPEN, claim_due_reminders, not_checked_in
 from common.learner_schema import Goal, Learner
@@ -178,8 +179,9 @@ def main() -> None:
             "\nA learner's message on the real servers (REST, 300 messages per row) over a copy "
             "of that database, Slack on (its local stand-in), the reminders looking every second: "
             "once every due goal has had its check-in (the query runs, nothing is sent), and "
-            f"with all {with_index['due_count']:,} still to send (a backlog: each round claims "
-            f"100; {runs[BACKLOG][1]:,} direct messages went out while measured); the baseline "
+            f"with all {with_index['due_count']:,} still to send (a backlog: each one-second "
+            f"round claims {reminders_per_round(1)}; {runs[BACKLOG][1]:,} direct messages went "
+            "out while measured); the baseline "
             "is the same servers whose reminders did not run while measured:\n\n"
             f"| learners at once | {NOTHING_DUE} | {BACKLOG} | {BASELINE} |\n|---|---|---|---|\n"
         )
