@@ -40,7 +40,22 @@ def proposed_plan(kb: KnowledgeBase, goal: GoalRecord, words: str) -> list[PlanS
     topic = kb.topic(step.topic)
     for fact in topic.facts if topic else []:
         actions.append(PlanStep(fact.text, fact.source))
-    return list(dict.fromkeys(actions))[:3]
+    plan: list[PlanStep] = []
+    for action in actions:
+        if not any(_restates(action.text, kept.text) for kept in plan):
+            plan.append(action)
+    return plan[:3]
+
+
+def _content_words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]{4,}", text.lower()))
+
+
+def _restates(text: str, other: str) -> bool:
+    """The guides say some things twice (a step, an item, a topic's fact): half the words of the
+    shorter one in the other is the same action, not a new one."""
+    words, others = _content_words(text), _content_words(other)
+    return len(words & others) >= 0.5 * min(len(words), len(others))
 
 
 def plan_lines(steps: list[PlanStep] | tuple[PlanStep, ...]) -> str:

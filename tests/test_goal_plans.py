@@ -13,8 +13,9 @@ from actions.goal_plans import (
     ActionSavePlan,
     ValidatePlanForm,
     changed_plan,
+    proposed_plan,
 )
-from actions.goal_store import GoalStore, PlanStep
+from actions.goal_store import GoalRecord, GoalStore, PlanStep
 from actions.goals import ActionListGoals
 from actions.my_data import ActionExportMyData, ActionHandleConfirmation
 from tests.support import reply_buttons, reply_text, responses_sent, slot_events
@@ -52,6 +53,19 @@ OWN = PlanStep("ask my manager about a trial week", None)
 )
 def test_changes_in_the_learners_words(answer, plan):
     assert changed_plan(answer, [A, B, C]) == plan
+
+
+def test_a_plan_proposes_three_different_actions_from_the_guides(kb):
+    goal = GoalRecord(1, "join ACRP", "professional_organisation", None, "open", None)
+    step = next(s for s in kb.path() if s.key == goal.milestone)
+    acrp = kb.resolve("ACRP")
+    conferences = next(f for f in kb.topic("networking").facts if "conferences" in f.text)
+    # Not also "Join a professional organisation such as ... ACRP", which the ACRP item says.
+    assert [action.text for action in proposed_plan(kb, goal, "join ACRP next month")] == [
+        f"{step.title}: {step.text}",
+        f"{acrp.heading}: {acrp.description}",
+        conferences.text,
+    ]
 
 
 @pytest.fixture
