@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import spacy_lookups_data
@@ -146,7 +146,10 @@ def passages_of(kb: KnowledgeBase) -> list[Passage]:
     ]
 
 
-@cache
+# Only the current build's: the version is a stat of the database and its write-ahead log, which
+# also changes when SQLite folds the log in, so an unbounded cache kept an index per flicker
+# (33 MB per 1,000 messages, `python -m scripts.bench --memory`).
+@lru_cache(maxsize=1)
 def _search_for(kb: KnowledgeBase, version: object) -> LexicalPassageSearch:
     return LexicalPassageSearch(passages_of(kb))
 

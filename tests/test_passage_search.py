@@ -2,10 +2,13 @@
 names its source, a word finds the passages its other forms find, and words that are not in the
 knowledge base find nothing."""
 
+import gc
 import re
+import weakref
 
 import pytest
 
+from actions import passage_search
 from actions.passage_search import LexicalPassageSearch, Passage, lemmas, passages_of, words
 from scripts.evaluate_heldout import load_questions
 
@@ -78,3 +81,15 @@ def test_the_lemmas_are_those_of_spacys_lookup_lemmatizer(kb):
     vocabulary = sorted({w for text in texts for w in re.findall(r"[a-z0-9]+", text.lower())})
     spacys = lemmatizer(spacy.tokens.Doc(nlp.vocab, words=vocabulary))  # one token a word
     assert [lemmas().get(w, w) for w in vocabulary] == [token.lemma_ for token in spacys]
+
+
+def test_an_index_of_an_earlier_build_is_let_go(kb_url, monkeypatch):
+    """The build's version is a stat of the database and its log, which also changes when SQLite
+    folds the log in: each such change may build a new index, but none is kept beside it."""
+    versions = iter(range(1_000))
+    monkeypatch.setattr(passage_search, "build_version", lambda url: next(versions))
+    earlier = [weakref.ref(passage_search.default_passage_search()) for _ in range(5)]
+    current = passage_search.default_passage_search()
+    gc.collect()
+    assert [index() for index in earlier] == [None] * 5
+    assert current.passages  # the one in use answers
