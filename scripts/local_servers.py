@@ -228,7 +228,8 @@ def running_assistant(
             restart_server=restart_server,
             signal_action_server=signal_action_server,
             start_action_server=start_action_server,
-            pids=lambda: [process.pid for process in processes.values()],
+            # The Rasa server first, whichever was (re)started last.
+            pids=lambda: [processes[name].pid for name in ("rasa", "actions") if name in processes],
         )
     finally:
         for process in processes.values():
