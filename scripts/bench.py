@@ -15,7 +15,7 @@ learners at once whose conversations are 100 messages long.
     python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
     python -m scripts.bench --ours      # ours alone, e.g. while profiling
     python -m scripts.bench --long      # only the long conversations, both bots
-    python -m scripts.bench --memory    # the Rasa server's memory over 10,000 messages in 100
+    python -m scripts.bench --memory    # each server's memory over 10,000 messages in 100
                                         # conversations (about 15 minutes)
     python -m scripts.bench --cluster   # one process vs the local cluster (make cluster-up's
                                         # layout: 2 replicas, nginx, PostgreSQL, Redis), at 10
@@ -299,12 +299,12 @@ MEMORY_MESSAGES = 10_000
 MEMORY_CHECKPOINTS = (1_000, 2_500, 5_000, 7_500, 10_000)
 
 
-def measure_memory(work_dir: Path) -> list[tuple[int, float]]:
-    """The Rasa server's resident memory as 100 learners' conversations grow to 100 messages
-    each, 10 learners at a time: (messages so far, MB) at each checkpoint."""
+def measure_memory(work_dir: Path) -> list[tuple[int, float, float]]:
+    """The servers' resident memory as 100 learners' conversations grow to 100 messages each, 10
+    learners at a time: (messages so far, Rasa server MB, action server MB) at each checkpoint."""
     print(f"Our assistant, memory over {MEMORY_MESSAGES:,} messages:")
     with running_assistant(work_dir=work_dir) as assistant:
-        rasa_pid = assistant.pids()[0]
+        rasa_pid, actions_pid = assistant.pids()
         webhook = f"{assistant.url}/webhooks/rest/webhook"
         figures, sent = [], 0
         for checkpoint in MEMORY_CHECKPOINTS:
@@ -324,8 +324,11 @@ def measure_memory(work_dir: Path) -> list[tuple[int, float]]:
                     )
                 )
             sent = checkpoint
-            figures.append((sent, resident_mb([rasa_pid])))
-            print(f"  after {sent:>6,} messages: Rasa server {figures[-1][1]:.0f} MB")
+            figures.append((sent, resident_mb([rasa_pid]), resident_mb([actions_pid])))
+            print(
+                f"  after {sent:>6,} messages: Rasa server {figures[-1][1]:.0f} MB, "
+                f"action server {figures[-1][2]:.0f} MB"
+            )
     return figures
 
 
@@ -485,7 +488,7 @@ def main() -> int:
         "--long", action="store_true", help="only the long conversations (both bots, one worker)"
     )
     parser.add_argument(
-        "--memory", action="store_true", help="the Rasa server's memory over 10,000 messages"
+        "--memory", action="store_true", help="each server's memory over 10,000 messages"
     )
     args = parser.parse_args()
     if not DEFAULT_MODEL.exists():
@@ -495,14 +498,17 @@ def main() -> int:
     if args.memory:
         with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
             figures = measure_memory(Path(tmp))
-        first = figures[0][1]
+        rasa_first, actions_first = figures[0][1], figures[0][2]
         rows = "\n".join(
-            f"| {sent:,} | {mb:.0f} | {(mb - first) / first:+.1%} |" for sent, mb in figures
+            f"| {sent:,} | {rasa:.0f} | {(rasa - rasa_first) / rasa_first:+.1%} "
+            f"| {actions:.0f} | {(actions - actions_first) / actions_first:+.1%} |"
+            for sent, rasa, actions in figures
         )
         table_text = (
-            f"The Rasa server's resident memory, {MEMORY_LEARNERS} learners' conversations "
+            f"Resident memory of each server, {MEMORY_LEARNERS} learners' conversations "
             f"growing to {MEMORY_MESSAGES // MEMORY_LEARNERS} messages each:\n\n"
-            "| messages | MB | against the first 1,000 |\n|---|---|---|\n" + rows
+            "| messages | Rasa server MB | against the first 1,000 | action server MB "
+            "| against the first 1,000 |\n|---|---|---|---|---|\n" + rows
         )
         print("\n" + table_text)
         publish("memory", "python -m scripts.bench --memory", table_text)
