@@ -117,6 +117,9 @@ def _plan_meant(
 def keep_or_skip(dispatcher: CollectingDispatcher, tracker: Tracker, keep: bool):
     store, kb = default_goal_store(), default_knowledge_base()
     goal, steps, goals = _plan_meant(tracker, store, kb)
+    shown = _plan_in_view(tracker)
+    if shown is not None and (goal is None or goal.id != shown[0]):
+        goal = None  # the plan on screen is for a goal done or dropped since, not for another
     if goal is None or not steps:
         dispatcher.utter_message(response="utter_no_plan_in_view")
         return [SlotSet(PLAN_IN_VIEW, None)]

@@ -209,12 +209,14 @@ async def test_nothing_to_keep_says_how_to_get_a_plan(goals, tracker, dispatcher
 
 async def test_a_plan_for_a_goal_dropped_since_is_not_kept(goals, tracker, dispatcher, domain):
     slots = await proposed(tracker, dispatcher, domain)
+    other = goals.add("learner-1", "join ACRP", None, milestone="professional_organisation")
     goals.drop("learner-1", slots[PLAN_IN_VIEW]["goal"])
     await ActionKeepOrSkipPlan().run(
         dispatcher, tracker("/keep_plan", intent="keep_plan", slots=slots), domain
     )
     assert responses_sent(dispatcher) == ["utter_no_plan_in_view"]
-    assert goals.all_goals("learner-1")[0].plan == ()
+    assert [goal.plan for goal in goals.all_goals("learner-1")] == [(), ()]  # nor the other's
+    assert other.plan == ()
 
 
 async def test_change_the_plan_with_no_goals_opens_nothing(goals, tracker, dispatcher, domain):
