@@ -31,6 +31,9 @@ ASK_DELETE = "utter_ask_delete_data"
 ERASE_CONVERSATION = "action_erase_conversation"
 
 
+_KEEP = re.compile(r"\W*(?:yes\W+|ok\W+|okay\W+)?(?:please\s+)?keep\b", re.IGNORECASE)
+
+
 def previous_bot_action(tracker: Tracker) -> str | None:
     """The last action the bot ran before the learner's latest message."""
     seen_user = False
@@ -57,9 +60,9 @@ class ActionHandleConfirmation(Action):
         asked = previous_bot_action(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if asked == "action_save_goal" and tracker.get_slot(PLAN_IN_VIEW):
-            # "Keep this plan?" was the question: yes keeps it, no skips it ("keep it", which
-            # answers "start over?" as a no, keeps it here).
-            keep = intent == "affirm" or bool(re.search(r"\bkeep\b", latest_text(tracker), re.I))
+            # "Keep this plan?" was the question: yes keeps it, no skips it. "Keep it", which
+            # answers "start over?" as a no, keeps it here; "no, don't keep it" does not.
+            keep = intent == "affirm" or bool(_KEEP.match(latest_text(tracker)))
             return keep_or_skip(dispatcher, tracker, keep=keep)
         if asked not in (ASK_RESET, ASK_DELETE):
             dispatcher.utter_message(response="utter_nothing_to_confirm")

@@ -124,7 +124,12 @@ async def test_keep_this_plan_stores_the_steps_proposed(goals, tracker, dispatch
 
 @pytest.mark.parametrize(
     ("text", "intent", "kept"),
-    [("yes", "affirm", True), ("keep it", "deny", True), ("no thanks", "deny", False)],
+    [
+        ("yes", "affirm", True),
+        ("keep it", "deny", True),
+        ("no thanks", "deny", False),
+        ("no, don't keep it", "deny", False),
+    ],
 )
 async def test_yes_or_no_right_after_the_proposal(
     text, intent, kept, goals, tracker, dispatcher, domain
