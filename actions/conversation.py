@@ -14,7 +14,8 @@ from actions.knowledge_base import ItemInfo, KnowledgeBase
 LAST_TOPIC = "last_topic"
 LISTED_ITEMS = "listed_items"
 
-_ORDINALS = {
+# "the second one", "the last": list positions, shared by every reference to a shown list.
+ORDINALS = {
     "first": 0,
     "1st": 0,
     "second": 1,
@@ -120,7 +121,7 @@ def referenced_position(text: str) -> int | None:
     """The list position a message points at ("the second one" -> 1, "the last" -> -1)."""
     lowered = text.lower()
     for word in re.findall(r"[a-z0-9]+", lowered):
-        if word in _ORDINALS:
-            return _ORDINALS[word]
+        if word in ORDINALS:
+            return ORDINALS[word]
     match = _NUMBER_REFERENCE.search(lowered)
     return int(match.group(1)) - 1 if match else None

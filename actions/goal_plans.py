@@ -13,6 +13,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import ORDINALS
 from actions.goal_focus import GOAL_IN_FOCUS, LISTED_GOALS, goal_meant
 from actions.goal_store import GoalRecord, GoalStore, PlanStep, default_goal_store
 from actions.knowledge_base import KnowledgeBase, default_knowledge_base
@@ -189,7 +190,6 @@ class ActionChangePlan(Action):
 # "1 and 3", "keep the first and third", "all", "none": which of the shown steps stay.
 _ALL = re.compile(r"^(?:keep\s+)?(?:all|all of them|them all|everything|both|all three|yes)$")
 _NONE = re.compile(r"^(?:none|none of them|nothing|no|skip|skip it|skip them)$")
-_POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
 _FILLER = {"keep", "only", "just", "step", "steps", "number", "numbers", "and", "the", "&", "+"}
 
 
@@ -206,8 +206,9 @@ def _chosen(part: str, shown: int) -> list[int] | None:
     for word in words:
         if word.isdigit():
             positions.append(int(word) - 1)
-        elif word in _POSITIONS:
-            positions.append(_POSITIONS[word])
+        elif word in ORDINALS:
+            position = ORDINALS[word]
+            positions.append(position + shown if position < 0 else position)  # "the last"
         else:
             return None  # other words: a step of the learner's own
     valid = [p for p in dict.fromkeys(positions) if 0 <= p < shown]

@@ -34,6 +34,8 @@ OWN = PlanStep("ask my manager about a trial week", None)
         ("keep the first and third", [A, C]),
         ("2", [B]),
         ("keep 2 and 3.", [B, C]),
+        ("the first and the last", [A, C]),
+        ("the fourth", [A, B, C]),  # names no step shown: nothing is lost
         ("1, 2", [A, B]),
         ("all", [A, B, C]),
         ("keep them all", [A, B, C]),
