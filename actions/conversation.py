@@ -66,6 +66,11 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def latest_intent(tracker: Tracker) -> str:
+    """The intent NLU gave the latest message ("" when it has none)."""
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
 def latest_utterance(tracker: Tracker) -> Utterance:
     return Utterance(latest_text(tracker), list(tracker.latest_message.get("entities") or []))
 

@@ -13,7 +13,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import ORDINALS
+from actions.conversation import ORDINALS, latest_intent
 from actions.goal_focus import GOAL_IN_FOCUS, LISTED_GOALS, goal_meant
 from actions.goal_store import GoalRecord, GoalStore, PlanStep, default_goal_store
 from actions.knowledge_base import KnowledgeBase, default_knowledge_base
@@ -157,7 +157,7 @@ class ActionKeepOrSkipPlan(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         return keep_or_skip(dispatcher, tracker, keep=intent != "skip_plan")
 
 
@@ -246,7 +246,7 @@ class ValidatePlanForm(FormValidationAction):
 
     async def extract_plan_changes(self, dispatcher, tracker, domain) -> dict[str, Any]:
         answer = answering(tracker, PLAN_CHANGES)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if answer == SKIPPED or (answer and intent == "deny"):
             return {PLAN_CHANGES: "none"}
         if answer and intent == "affirm":

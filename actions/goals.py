@@ -19,7 +19,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text, latest_utterance
+from actions.conversation import latest_intent, latest_text, latest_utterance
 from actions.goal_dates import find_due_date, without_date
 from actions.goal_focus import GOAL_IN_FOCUS, LISTED_GOALS, goal_meant
 from actions.goal_plans import offer_plan, plan_lines
@@ -227,7 +227,7 @@ class ActionUpdateGoal(Action):
     ) -> list[dict[str, Any]]:
         store = default_goal_store()
         goals = store.open_goals(tracker.sender_id)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if tracker.get_slot(DATE_ASKED):
             intent = "postpone_goal"  # the answer to "to which date?", whatever NLU made of it
         answered = [SlotSet(DATE_ASKED, False)] if tracker.get_slot(DATE_ASKED) else []
@@ -312,7 +312,7 @@ class ActionSetGoalReminders(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         on = intent == "start_reminders"
         try:
             default_progress_store().set_goal_reminders(tracker.sender_id, on)

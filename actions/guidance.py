@@ -18,7 +18,7 @@ from actions.answers import (
     say_not_covered,
     say_passage,
 )
-from actions.conversation import LAST_TOPIC, LISTED_ITEMS, latest_utterance
+from actions.conversation import LAST_TOPIC, LISTED_ITEMS, latest_intent, latest_utterance
 from actions.knowledge_base import default_knowledge_base
 from actions.questions import about_this_career, compared_items, not_covered
 from actions.threads import in_a_thread
@@ -72,7 +72,7 @@ class ActionClarify(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         kb = default_knowledge_base()
         question = question_part(latest_utterance(tracker))
         meaning = meaning_scores(tracker)

@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text
+from actions.conversation import latest_intent, latest_text
 from actions.goal_plans import PLAN_IN_VIEW, keep_or_skip
 from actions.goal_store import default_goal_store
 from actions.knowledge_base import default_knowledge_base
@@ -58,7 +58,7 @@ class ActionHandleConfirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         asked = previous_bot_action(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         if asked == "action_save_goal" and tracker.get_slot(PLAN_IN_VIEW):
             # "Keep this plan?" was the question: yes keeps it, no skips it. "Keep it", which
             # answers "start over?" as a no, keeps it here; "no, don't keep it" does not.

@@ -13,7 +13,7 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_text
+from actions.conversation import latest_intent, latest_text
 from actions.knowledge_base import default_knowledge_base
 from actions.learner_facts import (
     TARGET_ROLES,
@@ -36,7 +36,7 @@ def answering(tracker: Tracker, slot: str) -> str | None:
     is being asked, or it is a question for the assistant (the form then pauses to answer it)."""
     if tracker.get_slot("requested_slot") != slot:
         return None
-    intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+    intent = latest_intent(tracker)
     text = latest_text(tracker).strip()
     if intent == "skip":
         return SKIPPED

@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_question
+from actions.conversation import latest_intent
 from actions.knowledge_base import default_knowledge_base
 from actions.threads import in_a_thread
 
@@ -35,7 +36,7 @@ class ActionAnswerTopic(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         topic = topic_of_intent(intent)
         if topic is None:
             logger.warning("action_answer_topic ran for %r, which asks no topic.", intent)
