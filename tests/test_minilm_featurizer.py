@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from addons.minilm_featurizer import MiniLMSentenceFeaturizer, shared_encoder
+from addons.minilm_featurizer import (
+    MiniLMSentenceFeaturizer,
+    OnnxSentenceEncoder,
+    shared_encoder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +63,11 @@ TUNING_DATA = {
 }
 
 
-def train_then_load(config: dict, folder, examples: list[Message]) -> MiniLMSentenceFeaturizer:
+def train_then_load(
+    config: dict, folder, examples: list[Message]
+) -> tuple[MiniLMSentenceFeaturizer, MiniLMSentenceFeaturizer]:
     """Train the featurizer through Rasa's graph API, then load it back from model storage as
-    `rasa run` would."""
+    `rasa run` would: (the trained, the loaded)."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
@@ -70,13 +76,16 @@ def train_then_load(config: dict, folder, examples: list[Message]) -> MiniLMSent
     storage, resource = LocalModelStorage(folder), Resource("minilm")
     context = ExecutionContext(GraphSchema({}), node_name="minilm")
     trained = MiniLMSentenceFeaturizer.create(config, storage, resource, context)
+    tuned_in_tensorflow = trained.encoder
     trained.train(TrainingData(training_examples=examples))
-    return MiniLMSentenceFeaturizer.load(config, storage, resource, context)
+    loaded = MiniLMSentenceFeaturizer.load(config, storage, resource, context)
+    return tuned_in_tensorflow, loaded
 
 
 @pytest.fixture(scope="module")
-def tuned(tmp_path_factory):
-    """Fine-tuned for 20 epochs on TUNING_DATA."""
+def tuned_and_served(tmp_path_factory):
+    """Fine-tuned for 20 epochs on TUNING_DATA: the TensorFlow encoder it tuned, and the
+    featurizer loaded from the model."""
     config = {
         **MiniLMSentenceFeaturizer.get_default_config(),
         "fine_tune_epochs": 20,
@@ -88,6 +97,11 @@ def tuned(tmp_path_factory):
         for text in texts
     ]
     return train_then_load(config, tmp_path_factory.mktemp("model"), examples)
+
+
+@pytest.fixture(scope="module")
+def tuned(tuned_and_served):
+    return tuned_and_served[1]
 
 
 def _separation(encoder) -> float:
@@ -115,10 +129,25 @@ def test_the_tuned_weights_are_loaded_from_the_model_and_the_package_stays_as_sh
     assert np.allclose(shared_encoder(64).encode(text), encoder.encode(text))
 
 
+def test_the_model_serves_the_tuned_encoder_through_onnx_runtime_with_the_same_vectors(
+    tuned_and_served,
+):
+    tuned_in_tensorflow, served = tuned_and_served
+    assert isinstance(served.encoder, OnnxSentenceEncoder)
+    texts = [text for texts in TUNING_DATA.values() for text in texts] + [
+        "a much longer question than any of the examples, about what a clinical operations "
+        "manager does in the first month and how to prepare for it",
+        "",
+        "certifcations?? 🙂",
+    ]
+    one_at_a_time = np.concatenate([served.encoder.encode([text]) for text in texts])
+    assert np.allclose(one_at_a_time, tuned_in_tensorflow.encode(texts), atol=1e-5)
+
+
 def test_without_fine_tuning_nothing_is_stored_and_the_shared_encoder_is_used(tmp_path, encoder):
     config = MiniLMSentenceFeaturizer.get_default_config()
     examples = [Message(data={"text": "hi", "intent": "greet"})]
-    assert train_then_load(config, tmp_path, examples).encoder is encoder
+    assert train_then_load(config, tmp_path, examples)[1].encoder is encoder
 
 
 def test_loading_the_model_builds_the_encoders_graph_before_any_message(tmp_path):
