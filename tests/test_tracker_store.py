@@ -300,3 +300,33 @@ async def test_the_window_moves_in_steps_not_on_every_message(tracker_store, ras
     assert len(user_texts(await tracker_store.retrieve("ana"))) == KEPT_TURNS
     await talk(tracker_store, "ana", rasa_domain, 3, first=MOVE_AFTER_TURNS + 1)
     assert len(user_texts(await tracker_store.retrieve("ana"))) == KEPT_TURNS + 3
+
+
+async def test_a_tracker_saved_again_after_its_window_moved_stores_each_event_once(
+    tracker_store, rasa_domain
+):
+    await talk(tracker_store, "ana", rasa_domain, MOVE_AFTER_TURNS)
+    tracker = await tracker_store.retrieve("ana")
+    for number in (MOVE_AFTER_TURNS, MOVE_AFTER_TURNS + 1):
+        for event in a_turn(number):
+            tracker.update(event)
+        await tracker_store.save(tracker)  # the first of these saves moves the window
+
+    full = await tracker_store.retrieve_full_tracker("ana")
+    assert user_texts(full) == [f"message {number}" for number in range(MOVE_AFTER_TURNS + 2)]
+
+
+async def test_a_copy_of_a_loaded_tracker_is_counted_against_the_store(tracker_store, rasa_domain):
+    """A tracker not loaded by this store (a copy, one built from events) carries no note of
+    what is stored: the store counts, as Rasa's does."""
+    await talk(tracker_store, "ana", rasa_domain, MOVE_AFTER_TURNS + 3)
+    loaded = await tracker_store.retrieve("ana")
+    events = [e.as_dict() for e in loaded.events]
+    copy = DialogueStateTracker.from_dict("ana", events, rasa_domain.slots)
+    for event in a_turn(500):
+        copy.update(event)
+    await tracker_store.save(copy)
+
+    full = await tracker_store.retrieve_full_tracker("ana")
+    expected = [f"message {number}" for number in range(MOVE_AFTER_TURNS + 3)] + ["message 500"]
+    assert user_texts(full) == expected
