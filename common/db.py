@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.dml import Insert
 
 # The longest a write may take, waits for other connections' locks included: from the start of
@@ -52,10 +53,19 @@ def engine_for(url: str) -> Engine:
             connect_args["options"] = f"-c lock_timeout={limit} -c statement_timeout={limit}"
         return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
 
+    # Wait for a writer instead of failing at once with "database is locked".
+    connect_args: dict = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    pool: dict = {}
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # Wait for a writer instead of failing at once with "database is locked".
-    engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        # A few connections stay open. SQLAlchemy 1.4 opens a new one to a SQLite file for every
+        # session (NullPool), and closing the last one deleted the write-ahead log, which changed
+        # the knowledge base's build_version() on every call: every cached read and the passage
+        # index were built again for each message (a third of the action server's CPU). The
+        # action server's threads take turns with them, hence check_same_thread off.
+        connect_args["check_same_thread"] = False
+        pool["poolclass"] = QueuePool
+    engine = create_engine(url, future=True, connect_args=connect_args, **pool)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,6 +1,12 @@
 """Queries the actions make of the knowledge base."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from sqlalchemy import text
+
+from actions.knowledge_base import build_version
+from common.db import session_scope
 
 
 def test_topic_has_facts_items_and_related_topics(kb):
@@ -81,3 +87,22 @@ def test_path_is_ordered_and_sourced(kb):
     assert [step.position for step in steps] == list(range(1, len(steps) + 1))
     assert steps[0].topic == "degrees" and steps[-1].topic == "job_search"
     assert all(step.source for step in steps)
+
+
+def test_answering_many_learners_at_once_never_makes_it_look_rebuilt(kb, kb_url):
+    """Reads from the action server's threads leave the build version alone, so what was read
+    once per build stays read (a connection closed last used to delete the write-ahead log,
+    changing the version and building every cached read and the passage index again)."""
+    first = kb.topic("certifications")
+    versions = set()
+
+    def answer(_) -> None:
+        for _ in range(10):
+            with session_scope(kb_url) as session:
+                session.execute(text("SELECT count(*) FROM sqlite_master"))
+            versions.add(build_version(kb_url))
+
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(answer, range(8)))
+    assert len(versions) == 1
+    assert kb.topic("certifications") is first
