@@ -8,8 +8,15 @@ after it restores quiet logs. Run `.venv/bin/rasa` directly to see the warnings.
 """
 
 import importlib
+import os
 import sys
 import warnings
+
+# One BLAS thread, set before NumPy loads. A message's arithmetic is one row (the intent
+# classifier, the knowledge ranking), too small to share out, yet OpenBLAS woke a thread per core
+# for it, and their spinning doubled the CPU a parse took (17 ms of work cost 34 ms of CPU), on
+# cores the action server and other learners' messages need. Measured in issue 19's note.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import sanic  # noqa: F401  (imported first, so the filter below sits in front of Sanic's)
 
