@@ -78,7 +78,7 @@ test: setup widget ## set everything up and run every test
 evaluate: setup train ## measure understanding: CV, pipeline comparison, held-out, latency (about 1 h 45 min)
 	$(BIN)/python -m scripts.evaluate
 
-bench: setup ## speed at 1, 10 and 50 concurrent learners, beside Rasa's template bot (about 10 min)
+bench: setup ## speed at 1, 10 and 50 concurrent learners, and long conversations, beside Rasa's template bot (about 35 min)
 	$(BIN)/python -m scripts.bench
 
 report: $(INSTALLED) ## the operators' report as results/report.html (SINCE=, UNTIL= YYYY-MM-DD; default last 30 days)

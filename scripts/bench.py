@@ -12,7 +12,7 @@ Long conversations, for both bots in the same run: one learner's 400-message con
 band of 50 messages: does a message cost more the longer the conversation has run?), and 10
 learners at once whose conversations are 100 messages long.
 
-    python -m scripts.bench             # both bots (about 10 minutes: the template bot trains)
+    python -m scripts.bench             # both bots (about 35 minutes: the template bot trains)
     python -m scripts.bench --ours      # ours alone, e.g. while profiling
     python -m scripts.bench --long      # only the long conversations, both bots
     python -m scripts.bench --memory    # each server's memory over 10,000 messages in 100
@@ -447,6 +447,49 @@ def table(results: list[BotResult]) -> str:
     return "\n".join(lines)
 
 
+def ratios(results: list[BotResult]) -> str:
+    """Each of our rows against the template bot's of the same run (issue 19's bars)."""
+    template = next((result for result in results if result.bot == "template"), None)
+    if template is None:
+        return ""
+
+    def load(result: BotResult, users: int) -> LoadResult | None:
+        return next((load for load in result.loads if load.users == users), None)
+
+    def ratio(ours: float | None, theirs: float | None) -> str:
+        return f"{ours / theirs:.2f}" if ours and theirs else "-"
+
+    lines = [
+        "Against the template bot in the same run (ours / template):",
+        "",
+        "| bot | p50, 1 learner | msg/s, 10 learners | long: msg/s, 10 learners "
+        "| long: p50, 10 learners | long: last band / first, ours and template's |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ours in results:
+        if ours is template:
+            continue
+        one, ten = load(ours, 1), load(ours, 10)
+        their_one, their_ten = load(template, 1), load(template, 10)
+        cells = [
+            ratio(one and one.p50_ms, their_one and their_one.p50_ms),
+            ratio(ten and ten.throughput, their_ten and their_ten.throughput),
+        ]
+        if ours.long and template.long:
+            growth = [
+                bot.band_p50_ms[-1] / bot.band_p50_ms[0] for bot in (ours.long, template.long)
+            ]
+            cells += [
+                ratio(ours.long.load.throughput, template.long.load.throughput),
+                ratio(ours.long.load.p50_ms, template.long.load.p50_ms),
+                f"{growth[0]:.2f}x, {growth[1]:.2f}x",
+            ]
+        else:
+            cells += ["-", "-", "-"]
+        lines.append(f"| {ours.bot} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def long_table(results: list[BotResult]) -> str:
     longs = [result.long for result in results if result.long]
     if not longs:
@@ -528,11 +571,12 @@ def main() -> int:
                 results.append(bench_template(Path(tmp), long=True))
             # One worker is how `make run` starts it; two (SANIC_WORKERS=2) for comparison.
             for workers in (1, 2):
-                results.append(
-                    bench_ours(Path(tmp) / f"coach-{workers}", workers, long=workers == 1)
-                )
-    print("\n" + table(results) + "\n\n" + long_table(results))
-    figures = f"{table(results)}\n\n{MESSAGES_PER_RUN} messages per row.\n\n{long_table(results)}"
+                results.append(bench_ours(Path(tmp) / f"coach-{workers}", workers, long=True))
+    print("\n" + table(results) + "\n\n" + long_table(results) + "\n\n" + ratios(results))
+    figures = (
+        f"{table(results)}\n\n{MESSAGES_PER_RUN} messages per row.\n\n{long_table(results)}"
+        f"\n\n{ratios(results)}"
+    )
     if args.cluster:
         publish("speed-cluster", "make bench-cluster", figures)
     elif not (args.ours or args.long):
