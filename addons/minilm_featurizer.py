@@ -315,8 +315,9 @@ class MiniLMSentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     def warm_up(self) -> None:
         """Encode one sentence, so that the first learner after a start is not the one kept
-        waiting while TensorFlow builds the encoder's graph (a server's first message took 16 s
-        without this, 0.6 s with it, on a busy 2-core machine). Rasa loads every component of
+        waiting while the encoder gets ready (TensorFlow traces its graph: a server's first
+        message took 16 s without this, 0.6 s with it, on a busy 2-core machine; ONNX Runtime
+        allocates its buffers on the first call). Rasa loads every component of
         the model before it handles any message, whichever command loads it (run, shell, test,
         the Docker image; in each Sanic worker)."""
         self.encoder.encode(["hello"])
