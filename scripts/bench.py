@@ -108,6 +108,11 @@ class LongResult:
     errors: int
     load: LoadResult  # LONG_USERS learners at once, LONG_USER_MESSAGES messages each
 
+    @property
+    def growth(self) -> float:
+        """p50 of the last band against the first: what a long conversation adds to a message."""
+        return self.band_p50_ms[-1] / self.band_p50_ms[0]
+
 
 @dataclass
 class BotResult:
@@ -476,13 +481,10 @@ def ratios(results: list[BotResult]) -> str:
             ratio(ten and ten.throughput, their_ten and their_ten.throughput),
         ]
         if ours.long and template.long:
-            growth = [
-                bot.band_p50_ms[-1] / bot.band_p50_ms[0] for bot in (ours.long, template.long)
-            ]
             cells += [
                 ratio(ours.long.load.throughput, template.long.load.throughput),
                 ratio(ours.long.load.p50_ms, template.long.load.p50_ms),
-                f"{growth[0]:.2f}x, {growth[1]:.2f}x",
+                f"{ours.long.growth:.2f}x, {template.long.growth:.2f}x",
             ]
         else:
             cells += ["-", "-", "-"]
@@ -502,9 +504,8 @@ def long_table(results: list[BotResult]) -> str:
         "|---" * (len(bands) + 2) + "|",
     ]
     for long in longs:
-        growth = long.band_p50_ms[-1] / long.band_p50_ms[0]
         cells = " | ".join(f"{p50:.0f}" for p50 in long.band_p50_ms)
-        lines.append(f"| {long.bot} | {cells} | {growth:.2f}x |")
+        lines.append(f"| {long.bot} | {cells} | {long.growth:.2f}x |")
     lines += [
         "",
         f"{LONG_USERS} learners at once, conversations of {LONG_USER_MESSAGES} messages:",
