@@ -66,6 +66,9 @@ ERASE_ACTION = "action_erase_conversation"
 # server's time per message). The lock store keeps a conversation's messages one at a time, so
 # nothing else stores events for it meanwhile; a tracker without the note is counted as before.
 STORED_EVENTS = "_coach_events_stored"
+# Likewise the window the tracker was loaded with: how many events of state it began with, or
+# None when it was loaded without a window; a save moves the window without looking it up.
+LOADED_WINDOW = "_coach_loaded_window"
 
 # What the widget's server issues: 128 random bits, as 32 lowercase hex digits.
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
@@ -222,6 +225,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         state = window.state if window else []
         tracker = DialogueStateTracker.from_dict(sender_id, state + events, self.domain.slots)
         setattr(tracker, STORED_EVENTS, len(state) + len(events))
+        setattr(tracker, LOADED_WINDOW, len(state) if window else None)
         return tracker
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
@@ -235,35 +239,64 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         stored = self._events_from(session, tracker.sender_id, window).count()
         return itertools.islice(tracker.events, len(window.state) + stored, None)
 
-    def _move_window(self, tracker: DialogueStateTracker) -> None:
+    def _loaded_window(self, session: Session, tracker: DialogueStateTracker) -> int | None:
+        """How many events of the window's state `tracker` was loaded with; None if no window."""
+        if hasattr(tracker, LOADED_WINDOW):
+            return getattr(tracker, LOADED_WINDOW)
+        window = self._window(session, tracker.sender_id)
+        return len(window.state) if window else None
+
+    def _move_window(self, session: Session, tracker: DialogueStateTracker) -> None:
+        """Move the window's start once the conversation has outgrown it (conversation_window)."""
         events = list(tracker.events)
-        with self.session_scope() as session:
-            window = self._window(session, tracker.sender_id)
-            loaded_state = len(window.state) if window else 0
-            start = window_start(events, loaded_state)
-            new_session = window is not None and began_a_session(events, loaded_state)
-            if start is None and not new_session:
-                return
-            forget_window(session, tracker.sender_id)
-            if start is not None:
-                # Every event from the loaded state on is stored now, the newest last, and the
-                # lock store keeps any other message of this conversation out meanwhile.
-                newest = (
-                    session.query(self.SQLEvent.id)
-                    .filter(self.SQLEvent.sender_id == tracker.sender_id)
-                    .order_by(self.SQLEvent.id.desc())
-                    .limit(len(events) - start)
-                    .all()
-                )
-                state = state_before(tracker.sender_id, events, start, list(self.domain.slots))
-                session.execute(
-                    conversation_windows.insert().values(
-                        sender_id=tracker.sender_id,
-                        first_event_id=newest[-1].id,
-                        state=encode_state(state),
-                    )
-                )
-            session.commit()
+        loaded_window = self._loaded_window(session, tracker)
+        loaded_state = loaded_window or 0
+        start = window_start(events, loaded_state)
+        new_session = loaded_window is not None and began_a_session(events, loaded_state)
+        if start is None and not new_session:
+            return
+        forget_window(session, tracker.sender_id)
+        # The tracker in memory no longer matches the stored window: a later save looks it up.
+        if hasattr(tracker, LOADED_WINDOW):
+            delattr(tracker, LOADED_WINDOW)
+        if start is None:
+            return
+        # Every event from the loaded state on is stored now, the newest last, and the lock store
+        # keeps any other message of this conversation out meanwhile.
+        newest = (
+            session.query(self.SQLEvent.id)
+            .filter(self.SQLEvent.sender_id == tracker.sender_id)
+            .order_by(self.SQLEvent.id.desc())
+            .limit(len(events) - start)
+            .all()
+        )
+        state = state_before(tracker.sender_id, events, start, list(self.domain.slots))
+        session.execute(
+            conversation_windows.insert().values(
+                sender_id=tracker.sender_id,
+                first_event_id=newest[-1].id,
+                state=encode_state(state),
+            )
+        )
+
+    def _append(self, session: Session, tracker: DialogueStateTracker) -> None:
+        """Store the events of `tracker` not stored yet: the rows Rasa's save writes, in one
+        INSERT rather than one ORM object each (the ORM's bookkeeping was most of a save)."""
+        rows = []
+        for new_event in self._additional_events(session, tracker):
+            data = new_event.as_dict()
+            rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": new_event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        if rows:
+            session.execute(self.SQLEvent.__table__.insert(), rows)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
@@ -276,15 +309,20 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             default=None,
         )
         if erase_at is None:
-            await super().save(tracker)
-            if self.domain:
-                self._move_window(tracker)
+            await self.stream_events(tracker)  # as Rasa's save: to the event broker, if any
+            # The new events and the window's move commit together: one transaction a message.
+            with self.session_scope() as session:
+                self._append(session, tracker)
+                if self.domain:
+                    self._move_window(session, tracker)
+                session.commit()
             setattr(tracker, STORED_EVENTS, len(events))
             return
 
         # What this tracker held is no longer what is stored: a later save counts again.
-        if hasattr(tracker, STORED_EVENTS):
-            delattr(tracker, STORED_EVENTS)
+        for note in (STORED_EVENTS, LOADED_WINDOW):
+            if hasattr(tracker, note):
+                delattr(tracker, note)
 
         with self.session_scope() as session:
             session.query(self.SQLEvent).filter(
@@ -296,4 +334,4 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         remaining = DialogueStateTracker.from_events(
             tracker.sender_id, events[erase_at + 1 :], slots=self.domain.slots
         )
-        await super().save(remaining)
+        await self.save(remaining)  # holds no erase: stored as any other conversation

@@ -9,6 +9,7 @@ import logging
 import os
 
 import pytest
+import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -330,3 +331,27 @@ async def test_a_copy_of_a_loaded_tracker_is_counted_against_the_store(tracker_s
     full = await tracker_store.retrieve_full_tracker("ana")
     expected = [f"message {number}" for number in range(MOVE_AFTER_TURNS + 3)] + ["message 500"]
     assert user_texts(full) == expected
+
+
+async def test_a_loaded_conversation_is_saved_without_reading_the_store(tracker_store, rasa_domain):
+    """Each message's save sends its new events in one INSERT and reads nothing: the tracker
+    notes what is stored and where its window starts (the reads were a tenth of a message)."""
+    await talk(tracker_store, "ana", rasa_domain, MOVE_AFTER_TURNS + 3)  # it has a window
+    tracker = await tracker_store.retrieve("ana")
+    for event in a_turn(500):
+        tracker.update(event)
+
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement.split()[0].upper())
+
+    sqlalchemy.event.listen(tracker_store.engine, "before_cursor_execute", record)
+    try:
+        await tracker_store.save(tracker)
+    finally:
+        sqlalchemy.event.remove(tracker_store.engine, "before_cursor_execute", record)
+
+    assert statements == ["INSERT"]
+    full = await tracker_store.retrieve_full_tracker("ana")
+    assert user_texts(full)[-2:] == [f"message {MOVE_AFTER_TURNS + 2}", "message 500"]
