@@ -9,10 +9,21 @@ import pytest
 import rasa
 
 import addons  # noqa: F401  (installs, as the Rasa server's first addon import does)
-from addons import action_response_check, action_server_guard, event_types, rasa_patches
+from addons import (
+    action_connections,
+    action_response_check,
+    action_server_guard,
+    event_types,
+    rasa_patches,
+)
 from addons.rasa_patches import IncompatibleRasa, Patch
 
-EXTENSIONS = [action_response_check, action_server_guard, event_types]
+EXTENSIONS = [
+    action_connections,
+    action_response_check,
+    action_server_guard,
+    event_types,
+]
 PATCHES = [patch for extension in EXTENSIONS for patch in extension.PATCHES]
 
 

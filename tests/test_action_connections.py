@@ -1,0 +1,95 @@
+"""Calls to the action server reuse their connection while they come in quick succession, open a
+new one once it has been idle for IDLE_SECONDS (before the action server would close it), and
+are closed when the Rasa server stops (addons/action_connections.py)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+
+import rasa.core.run
+from aiohttp import web
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from sanic.config import DEFAULT_CONFIG
+
+import addons  # noqa: F401  (installs the extension, as the Rasa server's first addon import does)
+from addons.action_connections import IDLE_SECONDS
+from scripts.local_servers import free_port
+from tests.rasa_support import rasa_without_addons
+
+ANSWER = {"events": [], "responses": [{"text": "Your progress"}]}
+
+
+@asynccontextmanager
+async def action_server() -> AsyncIterator[tuple[str, list[int]]]:
+    """A stand-in action server that keeps connections open as Sanic does; yields its URL and,
+    per call, the client port it came from (one port per connection)."""
+    ports: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        ports.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response(ANSWER)
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/webhook", ports
+    finally:
+        await runner.cleanup()
+
+
+async def call(endpoint: EndpointConfig) -> None:
+    tracker = DialogueStateTracker.from_events("learner", [UserUttered("show my progress")])
+    action = RemoteAction("action_show_progress", endpoint)
+    nlg = TemplatedNaturalLanguageGenerator({})
+    await action.run(CollectingOutputChannel(), nlg, tracker, Domain.empty())
+
+
+async def test_calls_in_quick_succession_share_one_connection():
+    async with action_server() as (url, ports):
+        endpoint = EndpointConfig(url)
+        for _ in range(5):
+            await call(endpoint)
+        assert len(set(ports)) == 1
+        # Rasa's own opens a connection per call.
+        with rasa_without_addons():
+            for _ in range(5):
+                await call(endpoint)
+        assert len(set(ports[5:])) == 5
+
+
+async def test_a_connection_idle_for_longer_than_idle_seconds_is_not_reused():
+    assert IDLE_SECONDS < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"]  # the action server's Sanic
+    async with action_server() as (url, ports):
+        endpoint = EndpointConfig(url)
+        await call(endpoint)
+        await asyncio.sleep(IDLE_SECONDS + 0.5)
+        await call(endpoint)
+        assert len(set(ports)) == 2
+
+
+async def test_stopping_the_rasa_server_closes_its_connections():
+    async with action_server() as (url, ports):
+        endpoint = EndpointConfig(url)
+        await call(endpoint)
+        session = endpoint.session().session
+        assert not session.closed
+        # Rasa's after_server_stop listener, as Sanic runs it (no agent loaded here).
+        await rasa.core.run.close_resources(SimpleNamespace(ctx=SimpleNamespace()), None)
+        assert not session.closed  # another loop's stop leaves this one's open
+        await rasa.core.run.close_resources(
+            SimpleNamespace(ctx=SimpleNamespace()), asyncio.get_running_loop()
+        )
+        assert session.closed
+        await call(endpoint)  # a later call (another server in the same process) opens anew
+        assert len(ports) == 2
