@@ -14,9 +14,11 @@ from addons import (
     action_response_check,
     action_server_guard,
     event_types,
+    rule_keys,
 )
 
 action_response_check.install()  # the action server's replies checked without 20 ms of overhead
 action_server_guard.install()  # a reply within 3 s when the action server is down or hung
 event_types.install()  # events deserialised without walking Rasa's class tree each time
 action_connections.install()  # calls to the action server reuse their connections under load
+rule_keys.install()  # the rule policy's matching without decoding every rule again

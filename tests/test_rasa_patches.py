@@ -15,6 +15,7 @@ from addons import (
     action_server_guard,
     event_types,
     rasa_patches,
+    rule_keys,
 )
 from addons.rasa_patches import IncompatibleRasa, Patch
 
@@ -23,6 +24,7 @@ EXTENSIONS = [
     action_response_check,
     action_server_guard,
     event_types,
+    rule_keys,
 ]
 PATCHES = [patch for extension in EXTENSIONS for patch in extension.PATCHES]
 
