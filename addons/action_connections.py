@@ -17,6 +17,7 @@ learner's pace each call still opens a connection, as before; under load they ar
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 from typing import Any
 
@@ -75,14 +76,26 @@ def kept_session(self: EndpointConfig) -> Any:
     return _KeptOpen(session)
 
 
+def _forget(keys: list[tuple[asyncio.AbstractEventLoop, str]]) -> None:
+    """Drop these sessions, closing their connectors at once: aiohttp would otherwise report
+    them as leaked when they are collected."""
+    for key in keys:
+        session = _kept.pop(key)  # held until its connector is closed, or it warns when freed
+        if session.connector is not None:
+            session.connector._close()  # aiohttp's synchronous close, which allows a closed loop
+
+
 def _forget_closed_loops() -> None:
-    """Drop the sessions of loops that ended without Rasa's shutdown listener (tests run a loop
-    per test). Their connections ended with the loop; closing the connector marks them so, or
-    aiohttp would report them as leaked when they are collected."""
-    for key in [key for key in _kept if key[0].is_closed()]:
-        connector = _kept.pop(key).connector
-        if connector is not None:
-            connector._close()  # aiohttp's synchronous close, which allows a closed loop
+    """The sessions of loops that ended without Rasa's shutdown listener (tests run a loop per
+    test): their connections ended with the loop."""
+    _forget([key for key in _kept if key[0].is_closed()])
+
+
+@atexit.register
+def _forget_all() -> None:
+    """At exit, whatever is still kept (the last test's loop, a server stopped without its
+    listener)."""
+    _forget(list(_kept))
 
 
 async def close_sessions(loop: asyncio.AbstractEventLoop) -> None:

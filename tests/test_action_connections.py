@@ -3,6 +3,9 @@ new one once it has been idle for IDLE_SECONDS (before the action server would c
 are closed when the Rasa server stops (addons/action_connections.py)."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
@@ -20,6 +23,7 @@ from sanic.config import DEFAULT_CONFIG
 
 import addons  # noqa: F401  (installs the extension, as the Rasa server's first addon import does)
 from addons.action_connections import IDLE_SECONDS
+from common.settings import PROJECT_ROOT
 from scripts.local_servers import free_port
 from tests.rasa_support import rasa_without_addons
 
@@ -93,3 +97,28 @@ async def test_stopping_the_rasa_server_closes_its_connections():
         assert session.closed
         await call(endpoint)  # a later call (another server in the same process) opens anew
         assert len(ports) == 2
+
+
+def test_a_process_ending_without_stopping_a_server_reports_nothing_left_open():
+    """As tests and scripts end: the loop closed, Rasa's listener never ran. (Quiet logs.)"""
+    program = "\n".join(
+        [
+            "import asyncio",
+            "from rasa.utils.endpoints import EndpointConfig",
+            "from tests.test_action_connections import action_server, call",
+            "async def main():",
+            "    async with action_server() as (url, _):",
+            "        await call(EndpointConfig(url))",
+            "asyncio.run(main())",
+        ]
+    )
+    ended = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert "Unclosed" not in ended.stderr
