@@ -196,13 +196,16 @@ def running_assistant(
     up_url = f"{rasa_url}/status?token={token}" if enable_api else f"{rasa_url}/"
     processes: dict[str, subprocess.Popen] = {}
 
-    def start_server() -> None:
+    def launch_server() -> None:
         processes["rasa"] = start_process(server_args, work_dir / "rasa.log", full_env)
+
+    def wait_for_server() -> None:
         wait_until_up(up_url, processes["rasa"], work_dir / "rasa.log", 240)
 
     def restart_server() -> None:
         stop_process(processes.pop("rasa"))
-        start_server()
+        launch_server()
+        wait_for_server()
 
     def start_action_server() -> None:
         if "actions" in processes:
@@ -218,8 +221,11 @@ def running_assistant(
         processes["actions"].send_signal(signum)
 
     try:
+        # The Rasa server loads its model for longer than the action server takes to start: the
+        # action server starts meanwhile, and is up before the first message.
+        launch_server()
         start_action_server()
-        start_server()
+        wait_for_server()
         yield RunningAssistant(
             url=rasa_url,
             token=token,
