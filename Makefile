@@ -73,7 +73,7 @@ validate: $(INSTALLED) ## check the training data and domain (rasa data validate
 	@$(BIN)/python -m scripts.validate
 
 test: setup widget ## set everything up and run every test
-	$(BIN)/python -m pytest
+	@scripts/test.sh
 
 evaluate: setup train ## measure understanding: CV, pipeline comparison, held-out, latency (about 1 h 45 min)
 	$(BIN)/python -m scripts.evaluate
