@@ -25,15 +25,19 @@ def rasa_without_addons() -> Iterator[None]:
 
 @asynccontextmanager
 async def action_server_stand_in(
-    answer: Callable[[dict], dict], status: int = 200
+    answer: Callable[[dict], dict], status: int = 200, client_ports: list[int] | None = None
 ) -> AsyncIterator[tuple[str, list[dict]]]:
     """A local HTTP server in place of the action server, answering each call (Rasa's request
-    body) with `status` and answer(call). Yields its webhook URL and the calls it received."""
+    body) with `status` and answer(call). Yields its webhook URL and the calls it received;
+    `client_ports`, if given, gets the port each call came from (one port per connection: it
+    keeps connections open, as the action server's Sanic does)."""
     calls = []
 
     async def webhook(request: web.Request) -> web.Response:
         call = await request.json()
         calls.append(call)
+        if client_ports is not None:
+            client_ports.append(request.transport.get_extra_info("peername")[1])
         return web.json_response(answer(call), status=status)
 
     app = web.Application()

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import rasa.core.run
-from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -24,32 +23,17 @@ from sanic.config import DEFAULT_CONFIG
 import addons  # noqa: F401  (installs the extension, as the Rasa server's first addon import does)
 from addons.action_connections import IDLE_SECONDS
 from common.settings import PROJECT_ROOT
-from scripts.local_servers import free_port
-from tests.rasa_support import rasa_without_addons
+from tests.rasa_support import action_server_stand_in, rasa_without_addons
 
 ANSWER = {"events": [], "responses": [{"text": "Your progress"}]}
 
 
 @asynccontextmanager
 async def action_server() -> AsyncIterator[tuple[str, list[int]]]:
-    """A stand-in action server that keeps connections open as Sanic does; yields its URL and,
-    per call, the client port it came from (one port per connection)."""
+    """A stand-in action server; yields its URL and, per call, the client port it came from."""
     ports: list[int] = []
-
-    async def webhook(request: web.Request) -> web.Response:
-        ports.append(request.transport.get_extra_info("peername")[1])
-        return web.json_response(ANSWER)
-
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhook", ports
-    finally:
-        await runner.cleanup()
+    async with action_server_stand_in(lambda _call: ANSWER, client_ports=ports) as (url, _):
+        yield url, ports
 
 
 async def call(endpoint: EndpointConfig) -> None:
