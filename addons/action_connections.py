@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 from typing import Any
 
@@ -34,19 +35,6 @@ IDLE_SECONDS = 2.0
 # Rasa gives every action the one endpoint read from endpoints.yml; keying by its contents keeps
 # one session however many copies of it are made.
 _kept: dict[tuple[asyncio.AbstractEventLoop, str], aiohttp.ClientSession] = {}
-
-
-class _KeptOpen:
-    """`async with` on a kept session: gives the session and leaves it open."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        return None
 
 
 def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -73,7 +61,7 @@ def kept_session(self: EndpointConfig) -> Any:
     if session is None or session.closed:
         _forget_closed_loops()
         session = _kept[key] = _new_session(self)
-    return _KeptOpen(session)
+    return contextlib.nullcontext(session)  # `async with` gives it and leaves it open
 
 
 def _forget(keys: list[tuple[asyncio.AbstractEventLoop, str]]) -> None:

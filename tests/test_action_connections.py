@@ -70,7 +70,8 @@ async def test_stopping_the_rasa_server_closes_its_connections():
     async with action_server() as (url, ports):
         endpoint = EndpointConfig(url)
         await call(endpoint)
-        session = endpoint.session().session
+        async with endpoint.session() as session:
+            pass
         assert not session.closed
         # Rasa's after_server_stop listener, as Sanic runs it (no agent loaded here).
         await rasa.core.run.close_resources(SimpleNamespace(ctx=SimpleNamespace()), None)
