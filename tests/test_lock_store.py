@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+from queue import Empty
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
@@ -85,10 +86,12 @@ def open_store() -> LockStore:
     return LockStore.create(CONFIGURED)
 
 
-def _issue_tickets(var_dir: str, lock_store_url: str, count: int, queue) -> None:
-    """Another Rasa process, with the same settings."""
+def _issue_tickets(var_dir: str, lock_store_url: str, count: int, start, queue) -> None:
+    """Another Rasa process, with the same settings. Importing Rasa takes each of them seconds (more
+    on a busy machine), so they wait for each other at `start` to issue their tickets together."""
     os.environ.update(COACH_VAR_DIR=var_dir, LOCK_STORE_URL=lock_store_url, SANIC_WORKERS="2")
     store = open_store()
+    start.wait(timeout=600)
     queue.put([store.issue_ticket("same-learner") for _ in range(count)])
 
 
@@ -144,17 +147,37 @@ def test_a_lock_outlives_the_store_object_that_saved_it(where):
 def test_two_processes_never_get_the_same_ticket(where, tmp_path):
     open_store()  # create the SQLite table before the race
     spawn = multiprocessing.get_context("spawn")
-    queue = spawn.Queue()
+    start, queue = spawn.Barrier(2), spawn.Queue()
     workers = [
-        spawn.Process(target=_issue_tickets, args=(str(tmp_path), where, 50, queue))
+        spawn.Process(target=_issue_tickets, args=(str(tmp_path), where, 50, start, queue))
         for _ in range(2)
     ]
     for worker in workers:
         worker.start()
-    tickets = queue.get(timeout=60) + queue.get(timeout=60)
-    for worker in workers:
-        worker.join()
+    try:
+        tickets = _results(workers, queue)
+    finally:
+        for worker in workers:
+            worker.kill()  # a no-op for those that ended
+            worker.join()
     assert sorted(tickets) == list(range(100))
+
+
+def _results(workers, queue, give_up_after: float = 600) -> list[int]:
+    """What every worker put on `queue`, failing at once if one died without it. How long a
+    process takes to import Rasa depends on the machine's load, so only a hang is cut short."""
+    results: list[int] = []
+    deadline = time.monotonic() + give_up_after
+    for received in range(len(workers)):
+        while True:
+            try:
+                results += queue.get(timeout=1)
+                break
+            except Empty:
+                died = [worker.exitcode for worker in workers if worker.exitcode not in (None, 0)]
+                assert not died, f"a worker died with exit code {died[0]}"
+                assert time.monotonic() < deadline, f"{received} of {len(workers)} answered"
+    return results
 
 
 def test_turns_of_one_conversation_run_one_after_the_other(where):
