@@ -15,6 +15,7 @@ import ast
 import json
 import re
 from collections import defaultdict
+from functools import cache
 from importlib.metadata import distributions
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -238,18 +239,25 @@ def distribution_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def distributions_imported_by(package: str) -> set[str]:
-    """The installed distributions that provide what the modules under `package` import (the
-    standard library and the project's own packages provide the rest)."""
+@cache
+def installed_providers() -> dict[str, set[str]]:
+    """Top-level module -> the installed distributions that provide it."""
     # importlib.metadata.packages_distributions() of Python 3.10 reads only top_level.txt, which
     # rasa-sdk's wheel lacks: the top-level modules are read from the installed files instead.
     providers = defaultdict(set)
     for distribution in distributions():
+        name = distribution_name(distribution.metadata["Name"])  # parses METADATA: once each
         for file in distribution.files or []:
             if file.suffix == ".py" and file.parts[0] != "..":
-                module = file.parts[0] if len(file.parts) > 1 else file.stem
-                providers[module].add(distribution_name(distribution.metadata["Name"]))
-    return {name for module in top_level_imports(package) for name in providers[module]}
+                providers[file.parts[0] if len(file.parts) > 1 else file.stem].add(name)
+    return providers
+
+
+def distributions_imported_by(package: str) -> set[str]:
+    """The installed distributions that provide what the modules under `package` import (the
+    standard library and the project's own packages provide the rest)."""
+    providers = installed_providers()
+    return {name for module in top_level_imports(package) for name in providers.get(module, ())}
 
 
 def pip_installed(path: Path) -> set[str]:
