@@ -31,9 +31,11 @@ from actions.kb_loader import build_knowledge_base  # noqa: E402
 from actions.knowledge_base import KnowledgeBase  # noqa: E402
 from actions.learner_store import ProgressStore, migrate  # noqa: E402
 from common.settings import PROJECT_ROOT  # noqa: E402
+from scripts.local_servers import DEFAULT_MODEL  # noqa: E402
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 SOURCES_DIR = KNOWLEDGE_DIR / "sources"  # the two source documents the facts come from
+INTEGRATION_DIR = PROJECT_ROOT / "tests" / "integration"
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +121,19 @@ def tracker():
         )
 
     return make
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(items):
+    """Tests that need the trained model are marked `model`: every one in tests/integration, and
+    those marked by hand. Without a model they are skipped. scripts/test.sh runs the rest while
+    the model trains."""
+    trained = DEFAULT_MODEL.exists()
+    for item in items:
+        if INTEGRATION_DIR in item.path.parents:
+            item.add_marker(pytest.mark.model)
+        if not trained and item.get_closest_marker("model"):
+            item.add_marker(pytest.mark.skip(reason="needs a trained model: make train"))
 
 
 def pytest_terminal_summary(terminalreporter):

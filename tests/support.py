@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import yaml
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,7 +16,6 @@ from actions.kb_loader import read_knowledge
 from common.db import engine_for
 from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
-from scripts.local_servers import DEFAULT_MODEL
 from tests.conftest import KNOWLEDGE_DIR
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -25,10 +23,6 @@ RESPONSES = DOMAIN["responses"]
 # What rasa_sdk's CollectingDispatcher puts in every message; anything else is a template value.
 _MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image"}
 _MESSAGE_KEYS |= {"attachment"}
-
-needs_model = pytest.mark.skipif(
-    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
-)
 
 KNOWLEDGE = read_knowledge(KNOWLEDGE_DIR)
 PATH_STEPS = KNOWLEDGE.steps

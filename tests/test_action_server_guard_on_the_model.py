@@ -17,9 +17,7 @@ from addons.action_server_guard import one_message
 from scripts.local_servers import DEFAULT_MODEL
 from tests.rasa_support import action_server_stand_in, rasa_without_addons
 
-pytestmark = pytest.mark.skipif(
-    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
-)
+pytestmark = pytest.mark.model  # skipped without a trained model (tests/conftest.py)
 
 # A new session, two questions, a report, and something the model does not understand.
 CONVERSATION = [

@@ -45,7 +45,7 @@ def test_every_action_the_domain_names_is_served_by_the_action_server(domain):
     assert set(domain["actions"]) - set(executor.actions) == set()
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
+@pytest.mark.model
 def test_conversation_stories_are_predicted_exactly(tmp_path):
     result = run_rasa(
         "test", "core",

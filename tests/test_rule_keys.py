@@ -15,9 +15,7 @@ from addons import rasa_patches
 from addons.rule_keys import possible_keys
 from scripts.local_servers import DEFAULT_MODEL
 
-pytestmark = pytest.mark.skipif(
-    not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"
-)
+pytestmark = pytest.mark.model  # skipped without a trained model (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

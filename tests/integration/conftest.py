@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local_servers import DEFAULT_MODEL, PROJECT_ROOT, free_port, running_assistant
+from scripts.local_servers import PROJECT_ROOT, free_port, running_assistant
 from tests.integration.slack_stand_in import SlackWebApi
 
 SLACK_BOT_TOKEN = "xoxb-stand-in-token"
@@ -89,8 +89,6 @@ def assistant(servers_dir, slack_web_api, slack_signing_secret, site_port, repor
     """The real action server and Rasa server, started once for these tests: REST, the website
     widget (allowing the site owner's origin), Slack (replies go to the local stand-in) and the
     operators' report (REPORT_TOKEN)."""
-    if not DEFAULT_MODEL.exists():
-        pytest.skip("needs a trained model: make train")
     slack_env = {
         **slack_settings(slack_web_api, slack_signing_secret),
         # Sanic waits this long on stop for open connections; a socket.io client leaves one

@@ -39,14 +39,13 @@ from tests.integration.widget_client import WidgetClient
 from tests.support import (
     CERTIFICATIONS_ANSWER,
     fact_text,
-    needs_model,
     new_sender,
     progress_summary,
     step_title,
     text_of,
 )
 
-pytestmark = [pytest.mark.integration, needs_model]
+pytestmark = pytest.mark.integration
 
 
 @dataclass

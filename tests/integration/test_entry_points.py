@@ -24,7 +24,6 @@ from scripts.local_servers import (
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"),
 ]
 
 

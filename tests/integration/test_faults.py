@@ -37,7 +37,6 @@ from tests.integration.widget_client import WidgetClient
 from tests.support import (
     PATH_STEPS,
     RESPONSES,
-    needs_model,
     new_sender,
     progress_summary,
     rendered,
@@ -46,7 +45,7 @@ from tests.support import (
     text_of,
 )
 
-pytestmark = [pytest.mark.integration, needs_model]
+pytestmark = pytest.mark.integration
 
 MILESTONES = [step["key"] for step in PATH_STEPS]
 COULD_NOT_SAVE = RESPONSES[NOT_SAVED][0]["text"]

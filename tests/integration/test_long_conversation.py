@@ -9,9 +9,9 @@ import pytest
 from addons.conversation_window import MOVE_AFTER_TURNS
 from common.learner_ids import learner_id
 from scripts.bench import OUR_LONG_CONVERSATION as QUESTIONS
-from tests.support import needs_model, new_sender, text_of
+from tests.support import new_sender, text_of
 
-pytestmark = [pytest.mark.integration, needs_model]
+pytestmark = pytest.mark.integration
 
 LENGTH = 300
 ASK_YEARS = "How many years of work experience do you have in healthcare?"

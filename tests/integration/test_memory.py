@@ -8,7 +8,6 @@ import pytest
 from common.learner_ids import learner_id
 from scripts.local_servers import running_assistant
 from tests.support import (
-    needs_model,
     new_sender,
     progress_summary,
     step_title,
@@ -16,7 +15,7 @@ from tests.support import (
     text_of,
 )
 
-pytestmark = [pytest.mark.integration, needs_model]
+pytestmark = pytest.mark.integration
 
 
 def test_progress_and_goals_survive_restarts_stay_private_and_can_be_deleted(tmp_path):

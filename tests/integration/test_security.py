@@ -28,7 +28,6 @@ from scripts.local_servers import PROJECT_ROOT, running_assistant
 from tests.integration.widget_client import WidgetClient
 from tests.support import (
     learner_rows,
-    needs_model,
     new_sender,
     progress_summary,
     step_title,
@@ -61,7 +60,6 @@ def api_call(base: str, method: str, path: str, body, victim: str, **kwargs) -> 
 
 
 @pytest.mark.integration
-@needs_model
 def test_the_http_api_rest_and_the_report_are_off_the_way_make_run_starts_the_server(tmp_path):
     for launcher in ("scripts/start.sh", "Makefile"):
         assert "--enable-api" not in (PROJECT_ROOT / launcher).read_text(), launcher
@@ -100,7 +98,6 @@ def test_the_http_api_rest_and_the_report_are_off_the_way_make_run_starts_the_se
 
 
 @pytest.mark.integration
-@needs_model
 def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant):
     victim = new_sender("ben")
     assistant.say(victim, "I passed the CCRP")
@@ -120,7 +117,6 @@ def test_with_the_api_on_requests_without_the_right_token_are_refused(assistant)
 
 
 @pytest.mark.integration
-@needs_model
 @pytest.mark.parametrize(
     ("channel", "rest_sender"),
     [
@@ -160,7 +156,6 @@ def test_a_rest_caller_cannot_reach_a_slack_or_terminal_learner(
 
 
 @pytest.mark.integration
-@needs_model
 def test_a_learner_cannot_read_or_change_another_learners_progress(assistant):
     ben, ana = new_sender("ben"), new_sender("ana")
     assistant.say(ben, "I passed the CCRP")

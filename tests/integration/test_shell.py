@@ -15,12 +15,10 @@ import pytest
 
 from common.learner_ids import learner_id
 from common.settings import PROJECT_ROOT
-from scripts.local_servers import DEFAULT_MODEL
 from tests.support import step_title
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="needs a trained model: make train"),
     pytest.mark.skipif(shutil.which("curl") is None, reason="scripts/start.sh waits with curl"),
 ]
 
