@@ -72,8 +72,7 @@ actions: setup ## the action server alone, on port 5055
 validate: $(INSTALLED) ## check the training data and domain (rasa data validate, strict)
 	@$(BIN)/python -m scripts.validate
 
-# The model trains inside scripts/test.sh, beside the tests that need none.
-test: $(INSTALLED) kb migrate widget $(SPACY_PIPELINE)/meta.json ## set everything up and run every test
+test: setup widget ## set everything up and run every test
 	@scripts/test.sh
 
 evaluate: setup train ## measure understanding: CV, pipeline comparison, held-out, latency (about 1 h 45 min)

@@ -126,8 +126,7 @@ def tracker():
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
 def pytest_collection_modifyitems(items):
     """Tests that need the trained model are marked `model`: every one in tests/integration, and
-    those marked by hand. Without a model they are skipped. scripts/test.sh runs the rest while
-    the model trains."""
+    those marked by hand. Without a model they are skipped (`-m "not model"` leaves them out)."""
     trained = DEFAULT_MODEL.exists()
     for item in items:
         if INTEGRATION_DIR in item.path.parents:
