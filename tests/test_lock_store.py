@@ -167,16 +167,15 @@ def _results(workers, queue, give_up_after: float = 600) -> list[int]:
     """What every worker put on `queue`, failing at once if one died without it. How long a
     process takes to import Rasa depends on the machine's load, so only a hang is cut short."""
     results: list[int] = []
-    deadline = time.monotonic() + give_up_after
-    for received in range(len(workers)):
-        while True:
-            try:
-                results += queue.get(timeout=1)
-                break
-            except Empty:
-                died = [worker.exitcode for worker in workers if worker.exitcode not in (None, 0)]
-                assert not died, f"a worker died with exit code {died[0]}"
-                assert time.monotonic() < deadline, f"{received} of {len(workers)} answered"
+    answered, deadline = 0, time.monotonic() + give_up_after
+    while answered < len(workers):
+        try:
+            results += queue.get(timeout=1)
+            answered += 1
+        except Empty:
+            died = [worker.exitcode for worker in workers if worker.exitcode not in (None, 0)]
+            assert not died, f"a worker died with exit code {died[0]}"
+            assert time.monotonic() < deadline, f"{answered} of {len(workers)} answered"
     return results
 
 
