@@ -10,10 +10,10 @@ import pytest
 from rasa_sdk.executor import ActionExecutor
 
 from common.settings import PROJECT_ROOT
+from scripts.local_servers import DEFAULT_MODEL
 from scripts.validate import unexpected_warnings
 
 RASA = str(Path(sys.executable).parent / "rasa")
-MODEL = PROJECT_ROOT / "models" / "coach.tar.gz"
 
 
 def run_rasa(*args: str, log: Path) -> subprocess.CompletedProcess:
@@ -49,7 +49,7 @@ def test_every_action_the_domain_names_is_served_by_the_action_server(domain):
 def test_conversation_stories_are_predicted_exactly(tmp_path):
     result = run_rasa(
         "test", "core",
-        "--model", str(MODEL),
+        "--model", str(DEFAULT_MODEL),
         "--stories", "tests/conversations",
         "--fail-on-prediction-errors",
         "--out", str(tmp_path / "results"),
